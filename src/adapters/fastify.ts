@@ -1,0 +1,7 @@
+/**
+ * The Fastify adapter.
+ *
+ * This entry point is reserved: its exports arrive in a later release.
+ * @packageDocumentation
+ */
+export {};

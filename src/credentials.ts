@@ -1,0 +1,182 @@
+import { AuthError } from './errors.js';
+import { tenantIdProblem } from './tenant-id.js';
+
+/** What `authenticate` reads from a request. */
+export interface CredentialsInput {
+  /** The `Authorization` header; an array when the request carried several. */
+  authorization?: string | readonly string[] | undefined;
+  /** The value of the configured `tenantHeader`; ignored when none is configured. */
+  tenant?: string | readonly string[] | undefined;
+}
+
+/** Credentials split into their parts; the token is not verified yet. */
+export interface Credentials {
+  /** How the client sent them. */
+  scheme: 'bearer' | 'basic';
+  /** The tenant as sent (`a|b` for several), or `undefined`. */
+  tenant: string | undefined;
+  /** `tenant` split on `|`, each a valid tenant ID, without repeats. */
+  tenants: string[];
+  /** The compact JWT. */
+  token: string;
+}
+
+/** Which credentials an authenticator accepts. @internal */
+export interface CredentialRules {
+  bearer: boolean;
+  basic: boolean;
+  requireTenant: boolean;
+  /** Lowercase name of the tenant header, when configured. */
+  tenantHeader: string | undefined;
+}
+
+/** Longest Authorization header accepted, in bytes (Node decodes header values as latin1). */
+export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
+
+const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function invalidRequest(message: string): AuthError {
+  return new AuthError('invalid_request', message);
+}
+
+/**
+ * Splits the Authorization header (and the tenant header, when configured) into
+ * tenant and token. The token's shape is checked by {@link checkTokenShape}, which the
+ * authenticator runs only for tokens it has not verified before.
+ *
+ * @throws {AuthError} `credentials_missing` (401) or `invalid_request` (400)
+ */
+export function parseCredentials(input: CredentialsInput, rules: CredentialRules): Credentials {
+  const header = single(input.authorization, 'Authorization');
+  if (header === undefined) throw new AuthError('credentials_missing', 'no credentials were sent');
+  if (header.length > MAX_AUTHORIZATION_LENGTH) {
+    throw invalidRequest(`the Authorization header is longer than ${MAX_AUTHORIZATION_LENGTH} bytes`);
+  }
+  const value = trimWhitespace(header);
+  if (value === '') throw new AuthError('credentials_missing', 'no credentials were sent');
+  const space = value.indexOf(' ');
+  const scheme = (space === -1 ? value : value.slice(0, space)).toLowerCase();
+  const rest = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
+
+  let tenant: string | undefined;
+  let token: string;
+  if (scheme === 'bearer' && rules.bearer) {
+    if (rest === '') throw invalidRequest('Bearer credentials are empty');
+    const colon = rest.indexOf(':');
+    tenant = colon === -1 ? undefined : rest.slice(0, colon);
+    token = colon === -1 ? rest : rest.slice(colon + 1);
+  } else if (scheme === 'basic' && rules.basic) {
+    const decoded = decodeBasic(rest);
+    const colon = decoded.indexOf(':');
+    if (colon === -1) throw invalidRequest('Basic credentials must be <tenant>:<jwt>');
+    tenant = colon === 0 ? undefined : decoded.slice(0, colon);
+    token = decoded.slice(colon + 1);
+  } else {
+    throw invalidRequest(unsupportedScheme(rules));
+  }
+  if (token === '') throw invalidRequest('the token is empty');
+
+  tenant = reconcileTenant(tenant, input.tenant, rules);
+  if (tenant === undefined && rules.requireTenant) {
+    throw invalidRequest(
+      scheme === 'bearer'
+        ? 'the tenant is missing: send Bearer <tenant>:<jwt>'
+        : 'the tenant is missing: send the tenant as the Basic username',
+    );
+  }
+  return { scheme, tenant, tenants: tenant === undefined ? [] : splitTenants(tenant), token };
+}
+
+/**
+ * Checks that `token` is a JWS in compact serialization before anything decodes it:
+ * three non-empty base64url segments, no padding, no whitespace.
+ *
+ * @throws {AuthError} `invalid_token` (401)
+ */
+export function checkTokenShape(token: string): void {
+  if (JWS_COMPACT.test(token)) return;
+  throw new AuthError(
+    'invalid_token',
+    JWE_COMPACT.test(token)
+      ? 'encrypted tokens (JWE) are not accepted'
+      : 'the token is not a JWT in compact form (three base64url segments)',
+  );
+}
+
+/** {@link parseCredentials} followed by {@link checkTokenShape}. */
+export function readCredentials(input: CredentialsInput, rules: CredentialRules): Credentials {
+  const credentials = parseCredentials(input, rules);
+  checkTokenShape(credentials.token);
+  return credentials;
+}
+
+/**
+ * Splits a tenant on `|` (tenant federation) and checks each ID against Mimir's rules.
+ *
+ * @throws {AuthError} `invalid_request` (400)
+ */
+export function splitTenants(tenant: string): string[] {
+  const tenants = tenant.includes('|') ? tenant.split('|') : [tenant];
+  for (const id of tenants) {
+    const problem = tenantIdProblem(id);
+    if (problem !== undefined) {
+      throw invalidRequest(tenants.length > 1 ? `a tenant ID in the list ${problem}` : `the tenant ID ${problem}`);
+    }
+  }
+  return tenants.length > 1 ? [...new Set(tenants)] : tenants;
+}
+
+function single(value: string | readonly string[] | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) throw invalidRequest(`the ${name} header is not text`);
+  if (value.length === 0) return undefined;
+  if (value.length > 1) throw invalidRequest(`more than one ${name} header was sent`);
+  const [only] = value;
+  if (typeof only !== 'string') throw invalidRequest(`the ${name} header is not text`);
+  return only;
+}
+
+function trimWhitespace(value: string): string {
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  const padded = first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09;
+  return padded ? value.replace(/^[ \t]+|[ \t]+$/g, '') : value;
+}
+
+function decodeBasic(encoded: string): string {
+  if (encoded === '') throw invalidRequest('Basic credentials are empty');
+  if (!BASE64.test(encoded)) throw invalidRequest('Basic credentials are not valid base64');
+  const bytes = Buffer.from(encoded, 'base64');
+  // Canonical form only: non-zero padding bits would let two encodings mean one thing.
+  if (bytes.toString('base64') !== encoded) throw invalidRequest('Basic credentials are not valid base64');
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw invalidRequest('Basic credentials are not valid UTF-8');
+  }
+}
+
+function reconcileTenant(
+  fromCredentials: string | undefined,
+  fromHeader: CredentialsInput['tenant'],
+  rules: CredentialRules,
+): string | undefined {
+  if (rules.tenantHeader === undefined) return fromCredentials;
+  const headerTenant = single(fromHeader, rules.tenantHeader);
+  if (headerTenant === undefined || headerTenant === '') return fromCredentials;
+  if (fromCredentials !== undefined && fromCredentials !== headerTenant) {
+    throw invalidRequest(`the tenant in the credentials and the ${rules.tenantHeader} header differ`);
+  }
+  return headerTenant;
+}
+
+function unsupportedScheme(rules: CredentialRules): string {
+  const accepted = [rules.bearer && 'Bearer <tenant>:<jwt>', rules.basic && 'Basic credentials']
+    .filter(Boolean)
+    .join(' or ');
+  return `the authorization scheme is not supported here; send ${accepted}`;
+}

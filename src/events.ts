@@ -1,0 +1,82 @@
+import type { AuthErrorCode } from './errors.js';
+
+/** A request was accepted. */
+export interface AuthenticatedEvent {
+  type: 'authenticated';
+  /** The issuer that signed the token. */
+  issuer: string;
+  /** Tenants named by the credentials. */
+  tenants: string[];
+  /** Whether the verified-token cache answered. */
+  cached: boolean;
+  /** Time spent in `authenticate`, in milliseconds. */
+  durationMs: number;
+}
+
+/** A request was refused. */
+export interface RejectedEvent {
+  type: 'rejected';
+  code: AuthErrorCode;
+  /** The issuer concerned, when one was chosen. */
+  issuer?: string;
+  /** Time spent in `authenticate`, in milliseconds. */
+  durationMs: number;
+}
+
+/** A discovery document was fetched (or failed to be). */
+export interface DiscoveryEvent {
+  type: 'discovery';
+  issuer: string;
+  ok: boolean;
+  durationMs: number;
+  /** Why it failed; never contains a token. */
+  error?: string;
+}
+
+/** The JWKS was fetched (or failed to be). */
+export interface JwksRefreshEvent {
+  type: 'jwks_refresh';
+  issuer: string;
+  ok: boolean;
+  /** Usable keys after the refresh (the previous count when it failed). */
+  keys: number;
+  durationMs: number;
+  /** Why it failed. */
+  error?: string;
+}
+
+/** Cached keys were used although refreshing them failed (stale-if-error). */
+export interface JwksStaleEvent {
+  type: 'jwks_stale';
+  issuer: string;
+  /** Age of the keys in use, in milliseconds. */
+  ageMs: number;
+}
+
+/** A key of the JWKS was ignored. */
+export interface KeySkippedEvent {
+  type: 'key_skipped';
+  issuer: string;
+  /** Why it was ignored, such as `private key material` or `RSA key under 2048 bits`. */
+  reason: string;
+}
+
+/** A cache answered (hit) or did not (miss). */
+export interface CacheEvent {
+  type: 'cache';
+  cache: 'token' | 'policy';
+  hit: boolean;
+}
+
+/** Everything `onEvent` receives. No event ever contains a token. */
+export type AuthEvent =
+  | AuthenticatedEvent
+  | RejectedEvent
+  | DiscoveryEvent
+  | JwksRefreshEvent
+  | JwksStaleEvent
+  | KeySkippedEvent
+  | CacheEvent;
+
+/** Receives {@link AuthEvent}s; it must not throw (what it throws is ignored). */
+export type EventListener = (event: AuthEvent) => void;
