@@ -1,12 +1,46 @@
 /**
  * tenantgate: accept OpenID Connect JWTs the way Grafana Enterprise Metrics does.
+ *
+ * @example
+ * ```ts
+ * import { createAuthenticator } from 'tenantgate';
+ *
+ * const auth = createAuthenticator({
+ *   issuerUrl: 'https://idp.example.com/realms/example',
+ *   audience: 'metrics-api',
+ *   accessPolicyClaim: 'sub',
+ *   accessPolicyRegex: 'pref-([0-9]+)-.*',
+ *   accessPolicies: { '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] } },
+ * });
+ * const result = await auth.authenticate({ authorization: 'Bearer tenant-1:eyJ...' });
+ * ```
  * @packageDocumentation
  */
+export { createAuthenticator } from './authenticator.js';
+export type { Authenticator, AuthenticatorStatus, AuthorizeOptions, AuthResult } from './authenticator.js';
 export { AuthError, ConfigError, AUTH_ERROR_STATUS } from './errors.js';
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus, OAuthErrorCode } from './errors.js';
 export type { AuthenticatorOptions, Algorithm } from './options.js';
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './options.js';
 export type { Duration } from './duration.js';
 export type { CredentialsInput } from './credentials.js';
-export type { AccessPolicy, AccessPolicyStore, AccessPolicyView, NamedAccessPolicy, Realm } from './access-policy.js';
-export type { AuthEvent, EventListener } from './events.js';
+export type { IssuerStatus } from './keys.js';
+export type {
+  AccessPolicy,
+  AccessPolicyStore,
+  AccessPolicyView,
+  NamedAccessPolicy,
+  Realm,
+} from './access-policy.js';
+export type {
+  AuthEvent,
+  AuthenticatedEvent,
+  CacheEvent,
+  DiscoveryEvent,
+  EventListener,
+  JwksRefreshEvent,
+  JwksStaleEvent,
+  KeySkippedEvent,
+  RejectedEvent,
+} from './events.js';
+export type { JWTPayload } from 'jose';

@@ -28,6 +28,7 @@ describe('built package', () => {
     const esm = (await import('../dist/index.js')) as Record<string, unknown>;
     const cjs = require('../dist/index.cjs') as Record<string, unknown>;
     for (const build of [esm, cjs]) {
+      expect(typeof build.createAuthenticator).toBe('function');
       expect(typeof build.AuthError).toBe('function');
       expect(typeof build.ConfigError).toBe('function');
     }

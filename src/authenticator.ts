@@ -1,0 +1,240 @@
+import type { JWTPayload } from 'jose';
+import type { AccessPolicyView } from './access-policy.js';
+import {
+  checkTokenShape,
+  parseCredentials,
+  splitTenants,
+  type CredentialRules,
+  type CredentialsInput,
+} from './credentials.js';
+import { checkScope, checkTenants } from './decision.js';
+import { AuthError, setChallengeSchemes } from './errors.js';
+import type { AuthEvent } from './events.js';
+import { IssuerKeys, type IssuerStatus } from './keys.js';
+import { resolveOptions, type AuthenticatorOptions } from './options.js';
+import { policyOfView, PolicyResolver, type ResolvedPolicy } from './policies.js';
+import { extractPolicyNames } from './policy-names.js';
+import { TokenCache } from './token-cache.js';
+import { verifyToken, type VerifiedToken, type VerifyRules } from './verify.js';
+
+/** An accepted request. */
+export interface AuthResult {
+  /** The tenant from `tenant:jwt`, the Basic username or the tenant header, as sent. */
+  tenant: string | undefined;
+  /** `tenant` split on `|` (federation); `[]` when there is none. */
+  tenants: string[];
+  /** The compact JWT. */
+  token: string;
+  /** Verified claims (frozen). */
+  claims: Readonly<JWTPayload>;
+  /** `claims.sub`. */
+  subject: string | undefined;
+  /** Policy names from the claim: lowercased, deduplicated, sorted. */
+  policyNames: string[];
+  /** The resolved access policy; virtual (and read-only) when `policyNames` has several. */
+  accessPolicy: AccessPolicyView;
+  /** When the token expires (`exp`). */
+  expiresAt: Date;
+}
+
+/** What {@link Authenticator.authorize} checks. */
+export interface AuthorizeOptions {
+  /** Tenant (or `a|b` list) the request acts on; default the tenants of the credentials. */
+  tenant?: string | undefined;
+  /** Scope the request needs, such as `metrics:write`. */
+  scope?: string | undefined;
+}
+
+/** A verified token with what later requests reuse, kept in the token cache. */
+interface TokenEntry extends VerifiedToken {
+  policyNames: string[];
+  policy: ResolvedPolicy | undefined;
+}
+
+/** The state of every trusted issuer, for readiness probes. */
+export interface AuthenticatorStatus {
+  /** Whether every issuer's keys are usable. */
+  ready: boolean;
+  issuers: IssuerStatus[];
+}
+
+/** Validates OIDC JWTs sent the GEM way. Create it once per process and share it. */
+export interface Authenticator {
+  /**
+   * Optional warm-up: discovery and first JWKS fetch for every issuer.
+   * @throws {AuthError} `issuer_unavailable` naming what failed
+   */
+  ready(): Promise<void>;
+  /**
+   * Authenticates one request's credentials.
+   * @throws {AuthError} for every refusal; never another error
+   */
+  authenticate(input: CredentialsInput): Promise<AuthResult>;
+  /**
+   * Checks that an authenticated request may act on `tenant` with `scope`.
+   * @throws {AuthError} `tenant_forbidden` or `insufficient_scope` (403), `invalid_request` (400)
+   */
+  authorize(result: AuthResult, options?: AuthorizeOptions): void;
+  /** The lowercase name of the configured `tenantHeader`, for adapters to read. */
+  readonly tenantHeader: string | undefined;
+  /** The keys of every issuer: counts, age, staleness and the last error. */
+  status(): AuthenticatorStatus;
+  /** Aborts fetches in flight and clears caches; `authenticate` refuses afterwards. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates an authenticator.
+ *
+ * @throws {ConfigError} synchronously, listing every problem with `options`
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const resolved = resolveOptions(options);
+  const listener = resolved.onEvent;
+  const emit = listener === undefined ? undefined : (event: AuthEvent) => {
+    try {
+      listener(event);
+    } catch {
+      // An observer must not change the outcome of a request.
+    }
+  };
+  const lifetime = new AbortController();
+  const issuers = new Map(
+    resolved.issuers.map((issuer) => [
+      issuer,
+      new IssuerKeys({
+        issuer,
+        fetch: resolved.fetch,
+        timeoutMs: resolved.jwks.timeoutMs,
+        cooldownMs: resolved.jwks.cooldownMs,
+        maxAgeMs: resolved.jwks.maxAgeMs,
+        maxStaleMs: resolved.jwks.maxStaleMs,
+        allowInsecureHttp: resolved.allowInsecureHttp,
+        signal: lifetime.signal,
+        emit,
+      }),
+    ]),
+  );
+  const rules: CredentialRules = {
+    bearer: resolved.credentials.bearer,
+    basic: resolved.credentials.basic,
+    requireTenant: resolved.requireTenant,
+    tenantHeader: resolved.tenantHeader,
+  };
+  const verifyRules: VerifyRules = {
+    issuers,
+    audience: resolved.audience,
+    algorithms: resolved.algorithms,
+    clockToleranceMs: resolved.clockToleranceMs,
+    typ: resolved.typ,
+  };
+  const tokens = new TokenCache<TokenEntry>(resolved.cache.maxEntries, resolved.cache.ttlMs);
+  const policies = new PolicyResolver({
+    store: resolved.accessPolicies,
+    cluster: resolved.cluster,
+    ttlMs: resolved.cache.ttlMs,
+    maxEntries: resolved.cache.maxEntries,
+    timeoutMs: resolved.jwks.timeoutMs,
+    emit,
+  });
+  const verifyEntry = async (token: string): Promise<TokenEntry> => {
+    const verified = await verifyToken(token, verifyRules);
+    const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, resolved.accessPolicyRegex);
+    return { ...verified, policyNames: Object.freeze(policyNames) as string[], policy: undefined };
+  };
+  const challenge = { basic: resolved.credentials.basic };
+  let closed = false;
+
+  const refuse = (error: unknown, started: number): never => {
+    const refusal =
+      error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
+    setChallengeSchemes(refusal, challenge);
+    emit?.({ type: 'rejected', code: refusal.code, durationMs: performance.now() - started });
+    throw refusal;
+  };
+
+  return {
+    tenantHeader: resolved.tenantHeader,
+
+    async ready() {
+      try {
+        await Promise.all([...issuers.values()].map((keys) => keys.ready()));
+      } catch (error) {
+        const failing = [...issuers.values()].map((keys) => keys.status()).filter((status) => !status.ready);
+        const detail = failing.map((status) => `${status.issuer}: ${status.lastError ?? 'no usable keys'}`).join('; ');
+        throw setChallengeSchemes(
+          new AuthError('issuer_unavailable', `issuer not ready (${detail})`, { cause: error }),
+          challenge,
+        );
+      }
+    },
+
+    async authenticate(input) {
+      const started = emit === undefined ? 0 : performance.now();
+      try {
+        if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
+        const credentials = parseCredentials(input, rules);
+        let verified = tokens.get(credentials.token);
+        emit?.({ type: 'cache', cache: 'token', hit: verified !== undefined });
+        const cached = verified !== undefined;
+        if (verified === undefined) {
+          checkTokenShape(credentials.token);
+          const { token } = credentials;
+          verified = await tokens.verify(token, () => verifyEntry(token));
+        }
+        let policy = verified.policy;
+        if (policy === undefined || policy.untilMs <= Date.now()) {
+          policy = await policies.resolve(verified.policyNames);
+          verified.policy = policy;
+        }
+        checkTenants(policy, credentials.tenants);
+        const { claims } = verified;
+        const result: AuthResult = {
+          tenant: credentials.tenant,
+          tenants: credentials.tenants,
+          token: credentials.token,
+          claims,
+          subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+          policyNames: verified.policyNames,
+          accessPolicy: policy.view,
+          expiresAt: new Date(verified.expiresAtMs),
+        };
+        emit?.({
+          type: 'authenticated',
+          issuer: verified.issuer,
+          tenants: credentials.tenants,
+          cached,
+          durationMs: performance.now() - started,
+        });
+        return result;
+      } catch (error) {
+        return refuse(error, started);
+      }
+    },
+
+    authorize(result, options = {}) {
+      try {
+        const policy = policyOfView(result.accessPolicy);
+        checkTenants(policy, options.tenant === undefined ? result.tenants : splitTenants(options.tenant));
+        if (options.scope !== undefined) checkScope(policy, options.scope);
+      } catch (error) {
+        throw setChallengeSchemes(
+          error instanceof AuthError ? error : new AuthError('invalid_request', 'the request could not be authorized'),
+          challenge,
+        );
+      }
+    },
+
+    status() {
+      const statuses = [...issuers.values()].map((keys) => keys.status());
+      return { ready: statuses.every((status) => status.ready), issuers: statuses };
+    },
+
+    async close() {
+      closed = true;
+      lifetime.abort();
+      tokens.clear();
+      policies.clear();
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type RE2 from 're2';
+import { claimStrings, lookupClaim } from './claims.js';
+import { AuthError } from './errors.js';
+import { compareCodePoints, goLowercase } from './lowercase.js';
+
+/** Most values a policy claim may hold; a token with more is refused (403 `policy_not_found`). */
+export const MAX_CLAIM_VALUES = 1000;
+
+/**
+ * The access-policy names a token's claims carry, the way GEM extracts them: each value
+ * of the claim through the RE2 regex (unanchored, like Go's `FindStringSubmatch`), the
+ * first group of each match lowercased like Go's `strings.ToLower`, then deduplicated
+ * and sorted. A value with no match, or whose first group is empty or did not take part,
+ * gives no name.
+ *
+ * @throws {AuthError} `policy_not_found` (403) when the claim is missing, of another type,
+ *   holds more than {@link MAX_CLAIM_VALUES} values, or gives no name
+ */
+export function extractPolicyNames(claims: Readonly<Record<string, unknown>>, claim: string, regex: RE2): string[] {
+  const values = claimStrings(lookupClaim(claims, claim));
+  if (values === undefined) {
+    throw new AuthError('policy_not_found', `the token has no ${claim} claim holding a string or a list of strings`);
+  }
+  if (values.length > MAX_CLAIM_VALUES) {
+    throw new AuthError('policy_not_found', `the ${claim} claim holds more than ${MAX_CLAIM_VALUES} values`);
+  }
+  const names = new Set<string>();
+  for (const value of values) {
+    const group = regex.exec(value)?.[1];
+    if (group) names.add(goLowercase(group));
+  }
+  if (names.size === 0) {
+    throw new AuthError('policy_not_found', `no access policy name could be extracted from the ${claim} claim`);
+  }
+  return [...names].sort(compareCodePoints);
+}

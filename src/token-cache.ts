@@ -1,0 +1,75 @@
+import { LRUCache } from 'lru-cache';
+
+/** What a cached token entry must carry for its validity to be checked. @internal */
+export interface Cacheable {
+  /**
+   * The verifying key; `live` turns false when the key leaves the JWKS, and `trusted`
+   * (when set) says whether the issuer's keys may still be relied on at all.
+   */
+  key: { live: boolean; trusted?: () => boolean };
+  /** `exp` in milliseconds. */
+  expiresAtMs: number;
+}
+
+interface Entry<T> {
+  value: T;
+  /** The earlier of `exp` and the cache TTL; tolerance never extends it. */
+  untilMs: number;
+}
+
+/**
+ * Verified tokens by their exact string, bounded (LRU), each entry valid until the
+ * earlier of its `exp` and the TTL and only while its key is still published.
+ * Concurrent verifications of one token share one promise. Failures are never kept.
+ * @internal
+ */
+export class TokenCache<T extends Cacheable> {
+  readonly #entries: LRUCache<string, Entry<T>>;
+  readonly #pending = new Map<string, Promise<T>>();
+  readonly #ttlMs: number;
+
+  constructor(maxEntries: number, ttlMs: number) {
+    this.#entries = new LRUCache({ max: maxEntries });
+    this.#ttlMs = ttlMs;
+  }
+
+  /** The cached value for `token` when still valid; drops it otherwise. */
+  get(token: string): T | undefined {
+    const entry = this.#entries.get(token);
+    if (entry === undefined) return undefined;
+    const { key } = entry.value;
+    if (Date.now() < entry.untilMs && key.live && (key.trusted?.() ?? true)) return entry.value;
+    this.#entries.delete(token);
+    return undefined;
+  }
+
+  /** Runs `verify` once for concurrent callers with the same token and caches a success. */
+  verify(token: string, verify: () => Promise<T>): Promise<T> {
+    let pending = this.#pending.get(token);
+    if (pending === undefined) {
+      pending = verify().then(
+        (value) => {
+          this.#pending.delete(token);
+          const untilMs = Math.min(value.expiresAtMs, Date.now() + this.#ttlMs);
+          if (untilMs > Date.now()) this.#entries.set(token, { value, untilMs });
+          return value;
+        },
+        (error: unknown) => {
+          this.#pending.delete(token);
+          throw error;
+        },
+      );
+      this.#pending.set(token, pending);
+    }
+    return pending;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  clear(): void {
+    this.#entries.clear();
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,157 @@
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { AuthError } from './errors.js';
+import { cryptoKeyFor, type VerificationKey } from './jwk.js';
+import type { IssuerKeys } from './keys.js';
+
+/** A token whose signature and claims have been checked. @internal */
+export interface VerifiedToken {
+  issuer: string;
+  /** Verified claims, deeply frozen. */
+  claims: Readonly<JWTPayload>;
+  /** The key that verified the signature; the token stops being accepted once it is gone. */
+  key: VerificationKey;
+  /** `exp` in milliseconds. */
+  expiresAtMs: number;
+}
+
+/** What verification checks. @internal */
+export interface VerifyRules {
+  /** Issuers trusted, and their keys. */
+  issuers: ReadonlyMap<string, IssuerKeys>;
+  audience: string[] | false;
+  algorithms: string[];
+  clockToleranceMs: number;
+  typ: string | undefined;
+}
+
+/** RFC 7516's compression member has no place in a JWS; refusing it avoids any inflate. */
+const COMPRESSED = 'zip';
+
+/** The largest time a `Date` holds, in milliseconds (ECMAScript TimeClip). */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Verifies a compact JWS whose shape was already checked: the algorithm against the
+ * allow-list, the issuer (chosen from the unverified `iss` before any fetch), the
+ * signature against the issuer's keys, then `aud`, `exp`, `nbf`, `iat` and `typ`.
+ * `jku`, `x5u`, `jwk` and `x5c` headers are ignored: keys come only from the JWKS.
+ *
+ * @throws {AuthError}
+ * @internal
+ */
+export async function verifyToken(token: string, rules: VerifyRules): Promise<VerifiedToken> {
+  if (!canonicalSegments(token)) throw invalid('the token is not in canonical base64url');
+  const header = decodeHeader(token);
+  const { alg, kid } = header;
+  if (typeof alg !== 'string' || !rules.algorithms.includes(alg)) {
+    throw new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed");
+  }
+  if (kid !== undefined && typeof kid !== 'string') throw invalid('the token header has a non-string kid');
+  if (COMPRESSED in header) throw invalid('compressed tokens are not accepted');
+
+  const issuer = unverifiedIssuer(token);
+  const keys = rules.issuers.get(issuer);
+  if (keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
+
+  const candidates = await keys.keysFor(kid, alg);
+  for (const key of candidates) {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, await cryptoKeyFor(key, alg), {
+        algorithms: [alg],
+        issuer,
+        audience: rules.audience === false ? undefined : rules.audience,
+        requiredClaims: ['exp'],
+        clockTolerance: rules.clockToleranceMs / 1000,
+        typ: rules.typ,
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
+      throw toAuthError(error);
+    }
+    checkTimes(payload, rules.clockToleranceMs);
+    return { issuer, claims: deepFreeze(payload), key, expiresAtMs: (payload.exp as number) * 1000 };
+  }
+  throw invalid('the token signature is invalid');
+}
+
+function invalid(message: string): AuthError {
+  return new AuthError('invalid_token', message);
+}
+
+/**
+ * base64url with non-zero padding bits decodes like its canonical twin, so one signature
+ * would have several spellings (several distinct token strings for one signed token).
+ */
+function canonicalSegments(token: string): boolean {
+  return token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part);
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  try {
+    return decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch {
+    throw invalid('the token header is not a JSON object');
+  }
+}
+
+function unverifiedIssuer(token: string): string {
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch {
+    throw invalid('the token payload is not a JSON object');
+  }
+  if (typeof payload.iss !== 'string') throw new AuthError('issuer_mismatch', 'the token has no string iss claim');
+  return payload.iss;
+}
+
+/**
+ * jose accepts `1e400` (Infinity) and does not bound `iat`; these close the gap. A time
+ * beyond what a `Date` holds (such as `1e300`) is refused too: `expiresAt` would be an
+ * invalid Date.
+ */
+function checkTimes(payload: JWTPayload, clockToleranceMs: number): void {
+  for (const claim of ['exp', 'nbf', 'iat'] as const) {
+    const value = payload[claim];
+    if (value !== undefined && !Number.isFinite(value)) throw invalid(`the ${claim} claim is not a finite number`);
+    if (value !== undefined && Math.abs(value) * 1000 > MAX_DATE_MS) throw invalid(`the ${claim} claim is out of range`);
+  }
+  if (payload.iat !== undefined && payload.iat * 1000 > Date.now() + clockToleranceMs) {
+    throw new AuthError('token_not_yet_valid', 'the token was issued in the future');
+  }
+}
+
+function toAuthError(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  if (error instanceof errors.JWTExpired) return new AuthError('token_expired', 'the token has expired', { cause: error.code });
+  if (error instanceof errors.JOSEAlgNotAllowed) {
+    return new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed");
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const missing = error.reason === 'missing';
+    switch (error.claim) {
+      case 'iss':
+        return new AuthError('issuer_mismatch', 'the token was not issued by the expected issuer');
+      case 'aud':
+        return new AuthError('audience_mismatch', 'the token is not meant for this audience');
+      case 'nbf':
+        return error.reason === 'check_failed'
+          ? new AuthError('token_not_yet_valid', 'the token is not valid yet')
+          : invalid('the nbf claim is not a number');
+      case 'typ':
+        return invalid('the token type (typ) is not the one required');
+      default:
+        return invalid(missing ? `the token has no ${error.claim} claim` : `the ${error.claim} claim is invalid`);
+    }
+  }
+  return new AuthError('invalid_token', 'the token is invalid', { cause: error });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
