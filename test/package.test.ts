@@ -25,7 +25,7 @@ describe('built package', () => {
   });
 
   it('exposes the core API from both builds', async () => {
-    const esm = (await import('../dist/index.js')) as Record<string, unknown>;
+    const esm = (await import(new URL('../dist/index.js', import.meta.url).href)) as Record<string, unknown>;
     const cjs = require('../dist/index.cjs') as Record<string, unknown>;
     for (const build of [esm, cjs]) {
       expect(typeof build.createAuthenticator).toBe('function');
