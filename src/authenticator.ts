@@ -9,7 +9,7 @@ import {
 } from './credentials.js';
 import { checkScope, checkTenants } from './decision.js';
 import { AuthError, setChallengeSchemes } from './errors.js';
-import type { AuthEvent } from './events.js';
+import { registerListeners, type AuthEvent, type EventListener } from './events.js';
 import { IssuerKeys, type IssuerStatus } from './keys.js';
 import { resolveOptions, type AuthenticatorOptions } from './options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from './policies.js';
@@ -90,12 +90,15 @@ export interface Authenticator {
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const resolved = resolveOptions(options);
-  const listener = resolved.onEvent;
-  const emit = listener === undefined ? undefined : (event: AuthEvent) => {
-    try {
-      listener(event);
-    } catch {
-      // An observer must not change the outcome of a request.
+  const listeners = new Set<EventListener>();
+  if (resolved.onEvent !== undefined) listeners.add(resolved.onEvent);
+  const emit = (event: AuthEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // An observer must not change the outcome of a request.
+      }
     }
   };
   const lifetime = new AbortController();
@@ -149,11 +152,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const refusal =
       error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
     setChallengeSchemes(refusal, challenge);
-    emit?.({ type: 'rejected', code: refusal.code, durationMs: performance.now() - started });
+    if (listeners.size !== 0) emit({ type: 'rejected', code: refusal.code, durationMs: performance.now() - started });
     throw refusal;
   };
 
-  return {
+  const authenticator: Authenticator = {
     tenantHeader: resolved.tenantHeader,
 
     async ready() {
@@ -170,12 +173,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
 
     async authenticate(input) {
-      const started = emit === undefined ? 0 : performance.now();
+      const observed = listeners.size !== 0;
+      const started = observed ? performance.now() : 0;
       try {
         if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
         const credentials = parseCredentials(input, rules);
         let verified = tokens.get(credentials.token);
-        emit?.({ type: 'cache', cache: 'token', hit: verified !== undefined });
+        if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
         const cached = verified !== undefined;
         if (verified === undefined) {
           checkTokenShape(credentials.token);
@@ -199,7 +203,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           accessPolicy: policy.view,
           expiresAt: new Date(verified.expiresAtMs),
         };
-        emit?.({
+        if (observed) emit({
           type: 'authenticated',
           issuer: verified.issuer,
           tenants: credentials.tenants,
@@ -237,4 +241,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       policies.clear();
     },
   };
+  registerListeners(authenticator, listeners);
+  return authenticator;
 }

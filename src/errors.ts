@@ -98,6 +98,16 @@ export class AuthError extends Error {
   }
 
   /**
+   * Headers to answer with: `WWW-Authenticate`, and `Retry-After` on 503. Named as in
+   * `http-errors`, so Express's final handler sends them for an error passed to `next()`.
+   */
+  get headers(): Record<string, string> {
+    const headers: Record<string, string> = { 'WWW-Authenticate': this.wwwAuthenticate };
+    if (this.retryAfter !== undefined) headers['Retry-After'] = String(this.retryAfter);
+    return headers;
+  }
+
+  /**
    * The `WWW-Authenticate` header value (RFC 6750 §3): a Bearer challenge, followed by
    * a Basic challenge (RFC 7617) when basic credentials are enabled.
    */

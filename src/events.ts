@@ -80,3 +80,28 @@ export type AuthEvent =
 
 /** Receives {@link AuthEvent}s; it must not throw (what it throws is ignored). */
 export type EventListener = (event: AuthEvent) => void;
+
+/**
+ * Where an authenticator keeps its listener set. A registered symbol, not a module-level
+ * map, so that the CommonJS entry points (each bundled on its own) see the same one.
+ */
+const LISTENERS = Symbol.for('tenantgate.listeners');
+
+/** Registers the listener set of an authenticator. @internal */
+export function registerListeners(owner: object, listeners: Set<EventListener>): void {
+  Object.defineProperty(owner, LISTENERS, { value: listeners, enumerable: false });
+}
+
+/**
+ * Adds a listener to an authenticator's events, in addition to its `onEvent` option;
+ * returns a function that removes it. Used by `tenantgate/prometheus`.
+ * @internal
+ */
+export function subscribe(owner: object, listener: EventListener): () => void {
+  const listeners = (owner as { [LISTENERS]?: Set<EventListener> })[LISTENERS];
+  if (!(listeners instanceof Set)) throw new TypeError('not an authenticator created by createAuthenticator');
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
+}

@@ -241,3 +241,12 @@ describe('ConfigError', () => {
     expect(() => (error.problems as string[]).push('x')).toThrow(TypeError);
   });
 });
+
+describe('AuthError.headers (the http-errors convention Express reads)', () => {
+  it('carries the challenge, and Retry-After on 503 only', () => {
+    const expired = new AuthError('token_expired', 'the token has expired');
+    expect(expired.headers).toEqual({ 'WWW-Authenticate': expired.wwwAuthenticate });
+    const down = new AuthError('issuer_unavailable', 'down');
+    expect(down.headers).toEqual({ 'WWW-Authenticate': 'Bearer realm="tenantgate"', 'Retry-After': '5' });
+  });
+});

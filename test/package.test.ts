@@ -21,7 +21,9 @@ describe('built package', () => {
   it.each(entries)('%s loads as ESM and as CommonJS with the same exports', async (_name, target) => {
     const esm = (await import(new URL(`../${target.import.default}`, import.meta.url).href)) as Record<string, unknown>;
     const cjs = require(`../${target.require.default}`) as Record<string, unknown>;
-    expect(Object.keys(cjs).sort()).toEqual(Object.keys(esm).filter((key) => key !== 'default').sort());
+    const named = (module: Record<string, unknown>) => Object.keys(module).filter((key) => key !== 'default').sort();
+    expect(named(cjs)).toEqual(named(esm));
+    expect('default' in cjs).toBe('default' in esm);
   });
 
   it('exposes the core API from both builds', async () => {

@@ -1,7 +1,52 @@
 /**
- * The Fastify adapter.
+ * A Fastify plugin (Fastify 4 and 5). Register it inside the encapsulation context whose
+ * routes it should protect: routes outside that context stay public.
  *
- * This entry point is reserved: its exports arrive in a later release.
+ * @example
+ * ```ts
+ * import tenantgate from 'tenantgate/fastify';
+ *
+ * app.register(async (scope) => {
+ *   await scope.register(tenantgate, { authenticator: auth, scope: 'metrics:read' });
+ *   scope.get('/metrics', async (request) => ({ tenant: request.auth.tenant }));
+ * });
+ * ```
  * @packageDocumentation
  */
-export {};
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuthResult, Authenticator } from '../authenticator.js';
+import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by tenantgate on every request its hook accepted (`null` outside its context). */
+    auth: AuthResult;
+  }
+}
+
+/** Options of the Fastify plugin. */
+export interface TenantgateFastifyOptions extends AdapterOptions<FastifyRequest> {
+  /** The authenticator to use. */
+  authenticator: Authenticator;
+}
+
+const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, options) => {
+  const { authenticator, scope, forwardTenantHeader } = options;
+  // Fastify wants every request decoration declared up front; null until the hook sets it.
+  if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null as unknown as AuthResult);
+  fastify.addHook('onRequest', async (request, reply) => {
+    const outcome = await authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
+    if (outcome.error !== undefined) {
+      const { status, headers, body } = errorResponse(outcome.error);
+      return reply.code(status).headers(headers).send(body);
+    }
+    request.auth = outcome.result;
+    forwardTenant(request.raw, forwardTenantHeader, outcome.result);
+    return undefined;
+  });
+};
+
+/** The tenantgate Fastify plugin: decorates `request.auth` and adds an `onRequest` hook. */
+export const tenantgate = fp(plugin, { name: 'tenantgate', fastify: '4.x || 5.x' });
+export default tenantgate;

@@ -1,7 +1,60 @@
 /**
- * The Koa adapter.
+ * Koa middleware (Koa 2 and 3).
  *
- * This entry point is reserved: its exports arrive in a later release.
+ * @example
+ * ```ts
+ * import { middleware } from 'tenantgate/koa';
+ *
+ * app.use(middleware(auth, { scope: (ctx) => (ctx.method === 'GET' ? 'metrics:read' : 'metrics:write') }));
+ * app.use((ctx) => { ctx.body = { tenant: ctx.state.auth?.tenant }; });
+ * ```
  * @packageDocumentation
  */
-export {};
+import type { IncomingMessage } from 'node:http';
+import type {} from 'koa';
+import type { AuthResult, Authenticator } from '../authenticator.js';
+import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** Set by tenantgate's middleware on accepted requests. */
+    auth?: AuthResult;
+  }
+}
+
+/** The context as the middleware sees it: Koa's context, structurally. */
+export interface KoaContextLike {
+  req: IncomingMessage;
+  method: string;
+  path: string;
+  state: { auth?: AuthResult };
+  status: number;
+  body: unknown;
+  set(field: string, value: string): void;
+}
+
+/** Options of the Koa {@link middleware}. */
+export type KoaMiddlewareOptions = AdapterOptions<KoaContextLike>;
+
+/** A Koa middleware. */
+export type KoaMiddleware = (context: KoaContextLike, next: () => Promise<unknown>) => Promise<void>;
+
+/**
+ * Authenticates each request, sets `ctx.state.auth`, and answers refusals with their
+ * status, `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
+ */
+export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = {}): KoaMiddleware {
+  return async (context, next) => {
+    const outcome = await authenticateRequest(auth, context.req, scopeFor(options.scope, context));
+    if (outcome.error !== undefined) {
+      const { status, headers, body } = errorResponse(outcome.error);
+      context.status = status;
+      for (const [name, value] of Object.entries(headers)) context.set(name, value);
+      context.body = body;
+      return;
+    }
+    context.state.auth = outcome.result;
+    forwardTenant(context.req, options.forwardTenantHeader, outcome.result);
+    await next();
+  };
+}
