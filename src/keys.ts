@@ -72,8 +72,15 @@ export class IssuerKeys {
     await this.#ensureUsable();
     let candidates = this.#match(kid, alg);
     if (candidates.length === 0 && kid !== undefined && !this.#byKid.has(kid)) {
+      // A fetch already running may have started before the key was published: then one
+      // more is due (cooldown permitting) once it lands.
+      const joined = this.#refreshing !== undefined;
       await this.#refresh();
       candidates = this.#match(kid, alg);
+      if (candidates.length === 0 && joined && !this.#byKid.has(kid)) {
+        await this.#refresh();
+        candidates = this.#match(kid, alg);
+      }
     }
     if (candidates.length === 0) {
       throw new AuthError('key_not_found', 'no key of the issuer matches the token');

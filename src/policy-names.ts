@@ -26,11 +26,22 @@ export function extractPolicyNames(claims: Readonly<Record<string, unknown>>, cl
   }
   const names = new Set<string>();
   for (const value of values) {
-    const group = regex.exec(value)?.[1];
+    const group = captureOf(value, regex);
     if (group) names.add(goLowercase(group));
   }
   if (names.size === 0) {
     throw new AuthError('policy_not_found', `no access policy name could be extracted from the ${claim} claim`);
   }
   return [...names].sort(compareCodePoints);
+}
+
+/**
+ * The first capture group of `regex` in `value`, or `undefined` when there is no match
+ * or the group is empty or did not take part.
+ */
+export function captureOf(value: string, regex: RE2): string | undefined {
+  // Lone surrogates become U+FFFD first, as Go's JSON decoder makes them; re2 itself
+  // miscounts them on some Node versions and would cut the capture short.
+  const group = regex.exec(value.isWellFormed() ? value : value.toWellFormed())?.[1];
+  return group === '' ? undefined : group;
 }
