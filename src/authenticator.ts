@@ -1,4 +1,4 @@
-import type { JWTPayload } from 'jose';
+import type { JWTPayload } from './jwt-types.js';
 import type { AccessPolicyView } from './access-policy.js';
 import {
   checkTokenShape,

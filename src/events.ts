@@ -17,8 +17,6 @@ export interface AuthenticatedEvent {
 export interface RejectedEvent {
   type: 'rejected';
   code: AuthErrorCode;
-  /** The issuer concerned, when one was chosen. */
-  issuer?: string;
   /** Time spent in `authenticate`, in milliseconds. */
   durationMs: number;
 }

@@ -43,4 +43,4 @@ export type {
   KeySkippedEvent,
   RejectedEvent,
 } from './events.js';
-export type { JWTPayload } from 'jose';
+export type { JWK, JWTPayload } from './jwt-types.js';

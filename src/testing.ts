@@ -16,7 +16,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { CompactSign, exportJWK, generateKeyPair, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
+import type { JWK, JWTPayload } from './jwt-types.js';
 import { toMilliseconds, type Duration } from './duration.js';
 
 /** Algorithms the test issuer can sign with. */

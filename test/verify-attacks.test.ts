@@ -1121,3 +1121,28 @@ describe('each algorithm family verifies', () => {
     await expectRejected(setup.auth, withSignature(token, b64(bytes)), 'invalid_token', 401);
   });
 });
+
+describe('payload encoding', () => {
+  it('refuses a signed payload that is not valid UTF-8', async () => {
+    const issuer = await createTestIssuer();
+    const auth = createAuthenticator({
+      issuerUrl: issuer.url,
+      audience: issuer.audience,
+      accessPolicyClaim: 'sub',
+      accessPolicyRegex: '(.*)',
+      accessPolicies: { x: { scopes: [], realms: [{ tenant: '*' }] } },
+    });
+    try {
+      const json = new TextEncoder().encode(`{"iss":"${issuer.url}","aud":"${issuer.audience}","exp":${Math.floor(Date.now() / 1000) + 300},"sub":"x`);
+      const payload = new Uint8Array([...json, 0xff, 0xfe, 0x22, 0x7d]);
+      const token = await issuer.signPayload(payload);
+      await expect(auth.authenticate({ authorization: `Bearer t1:${token}` })).rejects.toMatchObject({
+        code: 'invalid_token',
+        status: 401,
+      });
+    } finally {
+      await auth.close();
+      await issuer.close();
+    }
+  });
+});

@@ -15,6 +15,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult, Authenticator } from '../authenticator.js';
 import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
 
+export type { AdapterOptions, ScopeOption } from '../http.js';
+
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
@@ -26,9 +28,7 @@ declare global {
 }
 
 /** The request as the middleware sees it: Express's request, structurally. */
-export interface ExpressRequestLike extends IncomingMessage {
-  auth?: AuthResult;
-}
+export type ExpressRequestLike = IncomingMessage & { auth?: AuthResult };
 
 /** Options of the Express {@link middleware}. */
 export interface ExpressMiddlewareOptions extends AdapterOptions<ExpressRequestLike> {

@@ -18,6 +18,8 @@ import fp from 'fastify-plugin';
 import type { AuthResult, Authenticator } from '../authenticator.js';
 import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
 
+export type { AdapterOptions, ScopeOption } from '../http.js';
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set by tenantgate on every request its hook accepted (`null` outside its context). */

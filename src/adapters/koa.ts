@@ -15,6 +15,8 @@ import type {} from 'koa';
 import type { AuthResult, Authenticator } from '../authenticator.js';
 import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
 
+export type { AdapterOptions, ScopeOption } from '../http.js';
+
 declare module 'koa' {
   interface DefaultState {
     /** Set by tenantgate's middleware on accepted requests. */
