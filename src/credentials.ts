@@ -58,8 +58,10 @@ export function parseCredentials(input: CredentialsInput, rules: CredentialRules
   const value = trimWhitespace(header);
   if (value === '') throw new AuthError('credentials_missing', 'no credentials were sent');
   const space = value.indexOf(' ');
-  const scheme = (space === -1 ? value : value.slice(0, space)).toLowerCase();
-  const rest = space === -1 ? '' : value.slice(space + 1).replace(/^ +/, '');
+  const scheme = schemeOf(value, space);
+  let start = space + 1;
+  while (value.charCodeAt(start) === 0x20) start += 1;
+  const rest = space === -1 ? '' : value.slice(start);
 
   let tenant: string | undefined;
   let token: string;
@@ -127,6 +129,12 @@ export function splitTenants(tenant: string): string[] {
     }
   }
   return tenants.length > 1 ? [...new Set(tenants)] : tenants;
+}
+
+/** The scheme, lowercased; `Bearer` is recognised without allocating (the hot path). */
+function schemeOf(value: string, space: number): string {
+  if (space === 6 && value.startsWith('Bearer')) return 'bearer';
+  return (space === -1 ? value : value.slice(0, space)).toLowerCase();
 }
 
 function single(value: string | readonly string[] | undefined, name: string): string | undefined {

@@ -84,7 +84,25 @@ function invalid(message: string): AuthError {
  * would have several spellings (several distinct token strings for one signed token).
  */
 function canonicalSegments(token: string): boolean {
-  return token.split('.').every((part) => Buffer.from(part, 'base64url').toString('base64url') === part);
+  let start = 0;
+  for (;;) {
+    const dot = token.indexOf('.', start);
+    const end = dot === -1 ? token.length : dot;
+    if (!canonicalSegment(token, start, end)) return false;
+    if (dot === -1) return true;
+    start = dot + 1;
+  }
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/** A segment's last character may only use the bits that carry data (RFC 4648 §3.5). */
+function canonicalSegment(token: string, start: number, end: number): boolean {
+  const spare = (end - start) % 4;
+  if (spare === 0) return true;
+  if (spare === 1) return false;
+  const last = BASE64URL.indexOf(token.charAt(end - 1));
+  return spare === 2 ? last % 16 === 0 : last % 4 === 0;
 }
 
 function decodeHeader(token: string): Record<string, unknown> {
