@@ -1,0 +1,119 @@
+// Profiles tenantgate's authenticate on one path, for `node --cpu-prof`:
+//   node --cpu-prof --cpu-prof-dir=profiles profile.js hot RS256
+//   node --cpu-prof --cpu-prof-dir=profiles profile.js cold RS256
+//   PROFILE_TIMED_ONLY=1 node profile.js cold RS256 64    (profiles only the timed region)
+//   node profile.js summary profiles/<file>.cpuprofile [operations]
+import { readFileSync } from 'node:fs';
+import { createAuthenticator } from 'tenantgate';
+import { createTestIssuer } from 'tenantgate/testing';
+
+const [mode = 'hot', alg = 'RS256', file] = process.argv.slice(2);
+
+if (mode === 'summary') {
+  // node profile.js summary <file.cpuprofile> [operations]: the top frames by self time, then
+  // tenantgate / jose / lru-cache frames by inclusive time; per operation when given a count.
+  const operations = Number(file ?? 0);
+  const profile = JSON.parse(readFileSync(alg, 'utf8'));
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const nameOf = (id) => {
+    const { functionName, url, lineNumber } = byId.get(id).callFrame;
+    const where = url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/dist\//, 'tenantgate/dist/');
+    return `${functionName || '(anonymous)'} ${where}${where ? `:${lineNumber + 1}` : ''}`;
+  };
+  const self = new Map();
+  const inclusive = new Map();
+  let total = 0;
+  for (let index = 0; index < profile.samples.length; index += 1) {
+    const dt = profile.timeDeltas[index + 1] ?? 0;
+    total += dt;
+    const id = profile.samples[index];
+    self.set(nameOf(id), (self.get(nameOf(id)) ?? 0) + dt);
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const name = nameOf(at);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      inclusive.set(name, (inclusive.get(name) ?? 0) + dt);
+    }
+  }
+  const show = (value) =>
+    operations > 0 ? `${(value / operations).toFixed(2).padStart(8)} µs/op` : `${((100 * value) / total).toFixed(1).padStart(5)}%`;
+  console.log(`${(total / 1e6).toFixed(2)} s profiled${operations > 0 ? `, ${(total / operations).toFixed(2)} µs per operation` : ''}\n\nself time:`);
+  for (const [name, value] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${show(value)}  ${name}`);
+  console.log('\ninclusive time (tenantgate, jose, lru-cache, re2):');
+  for (const [name, value] of [...inclusive]
+    .filter(([name]) => /tenantgate\/dist|jose\/dist\/webapi\/(jwt|util|jws)|lru-cache|re2/.test(name))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 30)) {
+    console.log(`${show(value)}  ${name}`);
+  }
+  process.exit(0);
+}
+
+const issuer = await createTestIssuer({ algorithms: [alg], audience: 'metrics-api' });
+const auth = createAuthenticator({
+  issuerUrl: issuer.url,
+  audience: 'metrics-api',
+  algorithms: [alg],
+  accessPolicyClaim: 'sub',
+  accessPolicyRegex: 'pref-([0-9]+)-.*',
+  accessPolicies: { '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] } },
+});
+await auth.ready();
+const hr = () => process.hrtime.bigint();
+// Flat strings, as an HTTP parser produces (as in run.js).
+const flat = (text) => Buffer.from(text, 'latin1').toString('latin1');
+
+if (mode === 'hot') {
+  // As in run.js, the header is built before timing (CONCAT=1 builds it per call instead).
+  const token = await issuer.sign({ sub: 'pref-1234567890-bench' }, { expiresIn: '1h' });
+  const header = flat('Bearer tenant-1:' + token);
+  const concat = process.env.CONCAT === '1';
+  const run = async (ms) => {
+    let ops = 0;
+    const start = hr();
+    const end = start + BigInt(ms * 1e6);
+    while (hr() < end) {
+      for (let i = 0; i < 64; i += 1) await auth.authenticate({ authorization: concat ? 'Bearer tenant-1:' + token : header });
+      ops += 64;
+    }
+    return ops / (Number(hr() - start) / 1e9);
+  };
+  await run(500);
+  const rate = await run(3000);
+  console.log(`hot ${alg}: ${Math.round(rate)} ops/s (${Math.round(rate * 3)} operations timed, plus 0.5 s warm-up)`);
+} else {
+  const count = alg === 'RS256' ? 6000 : 12000;
+  const tokens = [];
+  for (let i = 0; i < count; i += 256) {
+    tokens.push(...(await Promise.all(Array.from({ length: Math.min(256, count - i) }, (_, j) => issuer.sign({ sub: 'pref-1234567890-bench', jti: `c${i + j}` }, { expiresIn: '1h' })))));
+  }
+  const headers = tokens.map((token) => flat('Bearer tenant-1:' + token));
+  const concurrency = Number(file ?? 64);
+  let next = 0;
+  // Signing the tokens above is not what we want to see: with PROFILE_TIMED_ONLY=1 the
+  // inspector profiles only the timed region (written next to --cpu-prof's files).
+  const session = process.env.PROFILE_TIMED_ONLY ? new (await import('node:inspector')).Session() : undefined;
+  const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
+  if (session) {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+  const start = hr();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < headers.length) await auth.authenticate({ authorization: headers[next++] });
+  }));
+  console.log(`cold ${alg} c${concurrency}: ${Math.round(tokens.length / (Number(hr() - start) / 1e9))} ops/s (${tokens.length} operations)`);
+  if (session) {
+    const { profile } = await post('Profiler.stop');
+    const { writeFileSync, mkdirSync } = await import('node:fs');
+    mkdirSync('profiles', { recursive: true });
+    writeFileSync(`profiles/cold-${alg}-c${concurrency}-timed.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+await auth.close();
+await issuer.close();
