@@ -2,7 +2,6 @@
 //   GET  /metrics  needs metrics:read  -> Prometheus text, only the caller's tenants
 //   POST /push     needs metrics:write -> 204
 // Run: npm run example:express   (see README.md for a real issuer)
-import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createAuthenticator } from 'tenantgate';
@@ -10,7 +9,7 @@ import { middleware } from 'tenantgate/express';
 import { exampleConfig } from '../shared/config.js';
 import { createTenantCounter, PROMETHEUS_CONTENT_TYPE } from '../shared/metrics.js';
 import { runFromCommandLine } from '../shared/run.js';
-import { urlOf } from '../shared/url.js';
+import { serve } from '../shared/serve.js';
 
 /**
  * Starts the service. Without ISSUER_URL a local test issuer is started too and returned
@@ -33,30 +32,7 @@ export async function start({ port = 0, host = '127.0.0.1', env = process.env } 
     res.status(204).end();
   });
 
-  const server = createServer(app);
-  try {
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve(undefined));
-    });
-  } catch (error) {
-    await auth.close();
-    await issuer?.close();
-    throw error;
-  }
-
-  return {
-    url: urlOf(server.address()),
-    issuer,
-    async close() {
-      await new Promise((resolve) => {
-        server.close(() => resolve(undefined));
-        server.closeIdleConnections();
-      });
-      await auth.close();
-      await issuer?.close();
-    },
-  };
+  return serve(app, { port, host, auth, issuer });
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,7 +6,6 @@
 // Run everything (issuer, this service, Prometheus): node examples/prometheus-scrape/run.js
 // Run only this service:                             node examples/prometheus-scrape/server.js
 // (with ISSUER_URL and AUDIENCE set it trusts your issuer instead of a local test issuer)
-import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import express from 'express';
 import { createAuthenticator } from 'tenantgate';
@@ -14,7 +13,7 @@ import { middleware } from 'tenantgate/express';
 import { exampleConfig } from '../shared/config.js';
 import { createTenantCounter, PROMETHEUS_CONTENT_TYPE } from '../shared/metrics.js';
 import { runFromCommandLine } from '../shared/run.js';
-import { urlOf } from '../shared/url.js';
+import { serve } from '../shared/serve.js';
 
 /**
  * Starts the service. Without ISSUER_URL a local test issuer is started too and returned
@@ -45,34 +44,9 @@ export async function start({ port = 0, host = '127.0.0.1', env = process.env } 
     },
   );
 
-  const server = createServer(app);
-  try {
-    // Fail now, not on the first scrape, when the issuer cannot be reached.
-    await auth.ready();
-    await new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve(undefined));
-    });
-  } catch (error) {
-    await auth.close();
-    await issuer?.close();
-    throw error;
-  }
-
-  return {
-    url: urlOf(server.address()),
-    issuer,
-    /** Refused scrapes so far, by HTTP status. */
-    refused,
-    async close() {
-      await new Promise((resolve) => {
-        server.close(() => resolve(undefined));
-        server.closeIdleConnections();
-      });
-      await auth.close();
-      await issuer?.close();
-    },
-  };
+  const served = await serve(app, { port, host, auth, issuer });
+  /** Refused scrapes so far, by HTTP status. */
+  return { ...served, refused };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
