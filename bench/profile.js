@@ -2,6 +2,7 @@
 //   node --cpu-prof --cpu-prof-dir=profiles profile.js hot RS256
 //   node --cpu-prof --cpu-prof-dir=profiles profile.js cold RS256
 //   PROFILE_TIMED_ONLY=1 node profile.js cold RS256 64    (profiles only the timed region)
+//   PROFILE_TIMED_ONLY=1 PROFILE_IMPL=jose node profile.js cold RS256 64   (bare jose, same tokens)
 //   node profile.js summary profiles/<file>.cpuprofile [operations]
 import { readFileSync } from 'node:fs';
 import { createAuthenticator } from 'tenantgate';
@@ -91,7 +92,18 @@ if (mode === 'hot') {
     tokens.push(...(await Promise.all(Array.from({ length: Math.min(256, count - i) }, (_, j) => issuer.sign({ sub: 'pref-1234567890-bench', jti: `c${i + j}` }, { expiresIn: '1h' })))));
   }
   const headers = tokens.map((token) => flat('Bearer tenant-1:' + token));
+  const flatTokens = tokens.map(flat);
   const concurrency = Number(file ?? 64);
+  // PROFILE_IMPL=jose profiles bare jose jwtVerify + createRemoteJWKSet on the same tokens instead.
+  const bareJose = process.env.PROFILE_IMPL === 'jose';
+  let verify = (index) => auth.authenticate({ authorization: headers[index] });
+  if (bareJose) {
+    const { createRemoteJWKSet, jwtVerify } = await import('jose');
+    const jwks = createRemoteJWKSet(new URL(issuer.jwksUri));
+    const options = { issuer: issuer.url, audience: 'metrics-api', algorithms: [alg], requiredClaims: ['exp'] };
+    await jwtVerify(await issuer.sign({ sub: 'x' }), jwks, options);
+    verify = (index) => jwtVerify(flatTokens[index], jwks, options);
+  }
   let next = 0;
   // Signing the tokens above is not what we want to see: with PROFILE_TIMED_ONLY=1 the
   // inspector profiles only the timed region (written next to --cpu-prof's files).
@@ -104,14 +116,14 @@ if (mode === 'hot') {
   }
   const start = hr();
   await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < headers.length) await auth.authenticate({ authorization: headers[next++] });
+    while (next < headers.length) await verify(next++);
   }));
-  console.log(`cold ${alg} c${concurrency}: ${Math.round(tokens.length / (Number(hr() - start) / 1e9))} ops/s (${tokens.length} operations)`);
+  console.log(`cold ${alg} c${concurrency}${bareJose ? ' (bare jose)' : ''}: ${Math.round(tokens.length / (Number(hr() - start) / 1e9))} ops/s (${tokens.length} operations)`);
   if (session) {
     const { profile } = await post('Profiler.stop');
     const { writeFileSync, mkdirSync } = await import('node:fs');
     mkdirSync('profiles', { recursive: true });
-    writeFileSync(`profiles/cold-${alg}-c${concurrency}-timed.cpuprofile`, JSON.stringify(profile));
+    writeFileSync(`profiles/cold-${alg}-c${concurrency}${bareJose ? '-jose' : ''}-timed.cpuprofile`, JSON.stringify(profile));
     session.disconnect();
   }
 }
