@@ -5,6 +5,7 @@ import {
   parseCredentials,
   splitTenants,
   type CredentialRules,
+  type Credentials,
   type CredentialsInput,
 } from './credentials.js';
 import { checkScope, checkTenants } from './decision.js';
@@ -13,7 +14,7 @@ import { registerListeners, type AuthEvent, type EventListener } from './events.
 import { IssuerKeys, type IssuerStatus } from './keys.js';
 import { resolveOptions, type AuthenticatorOptions } from './options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from './policies.js';
-import { extractPolicyNames } from './policy-names.js';
+import { extractPolicyNames, PolicyNameMemo } from './policy-names.js';
 import { TokenCache } from './token-cache.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from './verify.js';
 
@@ -21,7 +22,7 @@ import { verifyToken, type VerifiedToken, type VerifyRules } from './verify.js';
 export interface AuthResult {
   /** The tenant from `tenant:jwt`, the Basic username or the tenant header, as sent. */
   tenant: string | undefined;
-  /** `tenant` split on `|` (federation); `[]` when there is none. */
+  /** `tenant` split on `|` (federation); `[]` when there is none. Frozen, like `policyNames`. */
   tenants: string[];
   /** The compact JWT. */
   token: string;
@@ -29,7 +30,7 @@ export interface AuthResult {
   claims: Readonly<JWTPayload>;
   /** `claims.sub`. */
   subject: string | undefined;
-  /** Policy names from the claim: lowercased, deduplicated, sorted. */
+  /** Policy names from the claim: lowercased, deduplicated, sorted (frozen). */
   policyNames: string[];
   /** The resolved access policy; virtual (and read-only) when `policyNames` has several. */
   accessPolicy: AccessPolicyView;
@@ -140,20 +141,84 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     timeoutMs: resolved.jwks.timeoutMs,
     emit,
   });
+  const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
   const verifyEntry = async (token: string): Promise<TokenEntry> => {
     const verified = await verifyToken(token, verifyRules);
-    const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, resolved.accessPolicyRegex);
-    return { ...verified, policyNames: Object.freeze(policyNames) as string[], policy: undefined };
+    const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, policyNameMemo);
+    return {
+      issuer: verified.issuer,
+      claims: verified.claims,
+      key: verified.key,
+      expiresAtMs: verified.expiresAtMs,
+      policyNames: Object.freeze(policyNames) as string[],
+      policy: undefined,
+    };
   };
   const challenge = { basic: resolved.credentials.basic };
   let closed = false;
 
-  const refuse = (error: unknown, started: number): never => {
-    const refusal =
+  const refusal = (error: unknown, started: number): AuthError => {
+    const refused =
       error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
-    setChallengeSchemes(refusal, challenge);
-    if (listeners.size !== 0) emit({ type: 'rejected', code: refusal.code, durationMs: performance.now() - started });
-    throw refusal;
+    setChallengeSchemes(refused, challenge);
+    if (listeners.size !== 0) emit({ type: 'rejected', code: refused.code, durationMs: performance.now() - started });
+    return refused;
+  };
+
+  /** The result for verified credentials whose policy covers their tenants. @throws {AuthError} */
+  const accept = (
+    credentials: Credentials,
+    verified: TokenEntry,
+    policy: ResolvedPolicy,
+    cached: boolean,
+    started: number,
+  ): AuthResult => {
+    checkTenants(policy, credentials.tenants);
+    const { claims } = verified;
+    const result: AuthResult = {
+      tenant: credentials.tenant,
+      tenants: credentials.tenants,
+      token: credentials.token,
+      claims,
+      subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+      policyNames: verified.policyNames,
+      accessPolicy: policy.view,
+      expiresAt: new Date(verified.expiresAtMs),
+    };
+    if (listeners.size !== 0) {
+      emit({
+        type: 'authenticated',
+        issuer: verified.issuer,
+        tenants: credentials.tenants,
+        cached,
+        durationMs: performance.now() - started,
+      });
+    }
+    return result;
+  };
+
+  /** What a request needs beyond the token cache: verification, or a policy resolution. */
+  const authenticateFurther = async (
+    credentials: Credentials,
+    known: TokenEntry | undefined,
+    started: number,
+  ): Promise<AuthResult> => {
+    try {
+      let verified = known;
+      if (verified === undefined) {
+        const { token } = credentials;
+        checkTokenShape(token);
+        verified = await tokens.verify(token, () => verifyEntry(token));
+      }
+      let policy = verified.policy;
+      if (policy === undefined || policy.untilMs <= Date.now()) {
+        policy = policies.cached(verified.policyNames) ?? (await policies.resolve(verified.policyNames));
+        verified.policy = policy;
+      }
+      return accept(credentials, verified, policy, known !== undefined, started);
+    } catch (error) {
+      throw refusal(error, started);
+    }
   };
 
   const authenticator: Authenticator = {
@@ -172,47 +237,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
     },
 
-    async authenticate(input) {
+    authenticate(input) {
       const observed = listeners.size !== 0;
       const started = observed ? performance.now() : 0;
       try {
         if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
         const credentials = parseCredentials(input, rules);
-        let verified = tokens.get(credentials.token);
+        // One clock read serves every check of a cached token.
+        const now = Date.now();
+        const verified = tokens.get(credentials.token, now);
         if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
-        const cached = verified !== undefined;
-        if (verified === undefined) {
-          checkTokenShape(credentials.token);
-          const { token } = credentials;
-          verified = await tokens.verify(token, () => verifyEntry(token));
+        const policy = verified?.policy;
+        if (verified === undefined || policy === undefined || policy.untilMs <= now) {
+          return authenticateFurther(credentials, verified, started);
         }
-        let policy = verified.policy;
-        if (policy === undefined || policy.untilMs <= Date.now()) {
-          policy = await policies.resolve(verified.policyNames);
-          verified.policy = policy;
-        }
-        checkTenants(policy, credentials.tenants);
-        const { claims } = verified;
-        const result: AuthResult = {
-          tenant: credentials.tenant,
-          tenants: credentials.tenants,
-          token: credentials.token,
-          claims,
-          subject: typeof claims.sub === 'string' ? claims.sub : undefined,
-          policyNames: verified.policyNames,
-          accessPolicy: policy.view,
-          expiresAt: new Date(verified.expiresAtMs),
-        };
-        if (observed) emit({
-          type: 'authenticated',
-          issuer: verified.issuer,
-          tenants: credentials.tenants,
-          cached,
-          durationMs: performance.now() - started,
-        });
-        return result;
+        return Promise.resolve(accept(credentials, verified, policy, true, started));
       } catch (error) {
-        return refuse(error, started);
+        return Promise.reject(refusal(error, started));
       }
     },
 

@@ -16,9 +16,12 @@ export interface VerificationKey {
    * Set by the issuer's key cache: whether its keys may still be relied on now (no older
    * than `maxAge + maxStale`), starting a refresh when one is due. Checked on cache hits.
    */
-  trusted?: () => boolean;
-  /** Imported on first use, once per algorithm (WebCrypto keys are bound to one). */
-  readonly imported: Map<string, Promise<CryptoKey>>;
+  trusted?: (now: number) => boolean;
+  /**
+   * Imported on first use, once per algorithm (WebCrypto keys are bound to one): the key
+   * itself once the import has finished, its promise while it runs.
+   */
+  readonly imported: Map<string, CryptoKey | Promise<CryptoKey>>;
   readonly jwk: JWK;
 }
 
@@ -78,14 +81,22 @@ export function keyFits(key: VerificationKey, alg: string): boolean {
   return false;
 }
 
-/** The key imported for `alg`, importing it on first use. @internal */
-export function cryptoKeyFor(key: VerificationKey, alg: string): Promise<CryptoKey> {
+/**
+ * The key imported for `alg`, importing it on first use. Once imported it is returned
+ * as is, not in a promise: a verification then waits on one promise fewer.
+ * @internal
+ */
+export function cryptoKeyFor(key: VerificationKey, alg: string): CryptoKey | Promise<CryptoKey> {
   let imported = key.imported.get(alg);
   if (imported === undefined) {
-    imported = importJWK({ ...key.jwk, alg }, alg) as Promise<CryptoKey>;
-    key.imported.set(alg, imported);
-    // A failed import is retried next time rather than remembered.
-    imported.catch(() => key.imported.delete(alg));
+    const importing = importJWK({ ...key.jwk, alg }, alg) as Promise<CryptoKey>;
+    key.imported.set(alg, importing);
+    importing.then(
+      (cryptoKey) => key.imported.set(alg, cryptoKey),
+      // A failed import is retried next time rather than remembered.
+      () => key.imported.delete(alg),
+    );
+    imported = importing;
   }
   return imported;
 }

@@ -64,11 +64,24 @@ export class IssuerKeys {
   }
 
   /**
-   * Keys that may have signed a token with this header, each to be tried in turn.
+   * Keys that may have signed a token with this header, each to be tried in turn. When
+   * usable keys are held and one matches, they come back at once rather than in a promise.
    *
    * @throws {AuthError} `issuer_unavailable` (503) or `key_not_found` (401)
    */
-  async keysFor(kid: string | undefined, alg: string): Promise<VerificationKey[]> {
+  keysFor(kid: string | undefined, alg: string): VerificationKey[] | Promise<VerificationKey[]> {
+    const now = Date.now();
+    if (this.#usable(now)) {
+      const candidates = this.#match(kid, alg);
+      if (candidates.length !== 0) {
+        this.#revalidate(now);
+        return candidates;
+      }
+    }
+    return this.#keysAfterRefresh(kid, alg);
+  }
+
+  async #keysAfterRefresh(kid: string | undefined, alg: string): Promise<VerificationKey[]> {
     await this.#ensureUsable();
     let candidates = this.#match(kid, alg);
     if (candidates.length === 0 && kid !== undefined && !this.#byKid.has(kid)) {
@@ -126,8 +139,7 @@ export class IssuerKeys {
    * For a token verified earlier (a cache hit): whether the keys may still be relied on,
    * with the same background refresh and stale event as a fresh verification.
    */
-  readonly #trusted = (): boolean => {
-    const now = Date.now();
+  readonly #trusted = (now: number): boolean => {
     if (!this.#usable(now)) return false;
     this.#revalidate(now);
     return true;

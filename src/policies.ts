@@ -62,14 +62,23 @@ export class PolicyResolver {
     this.#cache = new LRUCache({ max: options.maxEntries });
   }
 
+  /**
+   * The policy for `names` when a resolution still cached found one, without waiting on a
+   * promise; `undefined` sends the caller to {@link resolve}.
+   */
+  cached(names: readonly string[]): ResolvedPolicy | undefined {
+    const policy = this.#cachedEntry(JSON.stringify(names))?.policy;
+    if (policy !== undefined) this.#options.emit?.({ type: 'cache', cache: 'policy', hit: true });
+    return policy;
+  }
+
   /** @throws {AuthError} `policy_not_found` (403) or `policy_store_unavailable` (503) */
   async resolve(names: readonly string[]): Promise<ResolvedPolicy> {
     // JSON keeps names apart whatever they contain (a name may hold NUL or a comma).
     const key = JSON.stringify(names);
-    const cached = this.#cache.get(key);
-    const now = Date.now();
+    const cached = this.#cachedEntry(key);
     let policy: ResolvedPolicy | undefined;
-    if (cached !== undefined && now < cached.untilMs) {
+    if (cached !== undefined) {
       this.#options.emit?.({ type: 'cache', cache: 'policy', hit: true });
       policy = cached.policy;
     } else {
@@ -84,6 +93,11 @@ export class PolicyResolver {
 
   clear(): void {
     this.#cache.clear();
+  }
+
+  #cachedEntry(key: string): { policy: ResolvedPolicy | undefined; untilMs: number } | undefined {
+    const cached = this.#cache.get(key);
+    return cached !== undefined && Date.now() < cached.untilMs ? cached : undefined;
   }
 
   #resolveOnce(key: string, names: readonly string[]): Promise<ResolvedPolicy | undefined> {

@@ -6,7 +6,7 @@ export interface Cacheable {
    * The verifying key; `live` turns false when the key leaves the JWKS, and `trusted`
    * (when set) says whether the issuer's keys may still be relied on at all.
    */
-  key: { live: boolean; trusted?: () => boolean };
+  key: { live: boolean; trusted?: (now: number) => boolean };
   /** `exp` in milliseconds. */
   expiresAtMs: number;
 }
@@ -39,7 +39,8 @@ function keyOf(token: string): string {
  */
 export class TokenCache<T extends Cacheable> {
   readonly #entries: LRUCache<string, Entry<T>>;
-  readonly #pending = new Map<string, Promise<T>>();
+  /** Verifications in flight, by the same tail key; `token` tells a collision apart. */
+  readonly #pending = new Map<string, { token: string; promise: Promise<T> }>();
   readonly #ttlMs: number;
 
   constructor(maxEntries: number, ttlMs: number) {
@@ -47,36 +48,41 @@ export class TokenCache<T extends Cacheable> {
     this.#ttlMs = ttlMs;
   }
 
-  /** The cached value for `token` when still valid; drops it otherwise. */
-  get(token: string): T | undefined {
+  /** The cached value for `token` when still valid at `now`; drops it otherwise. */
+  get(token: string, now: number): T | undefined {
     const cacheKey = keyOf(token);
     const entry = this.#entries.get(cacheKey);
     if (entry === undefined || entry.token !== token) return undefined;
     const { key } = entry.value;
-    if (Date.now() < entry.untilMs && key.live && (key.trusted?.() ?? true)) return entry.value;
+    if (now < entry.untilMs && key.live && (key.trusted?.(now) ?? true)) return entry.value;
     this.#entries.delete(cacheKey);
     return undefined;
   }
 
-  /** Runs `verify` once for concurrent callers with the same token and caches a success. */
+  /**
+   * Runs `verify` once for concurrent callers with the same token and caches a success.
+   * Another token with the same tail (never seen with real signatures) is verified on its
+   * own, without joining or caching.
+   */
   verify(token: string, verify: () => Promise<T>): Promise<T> {
-    let pending = this.#pending.get(token);
-    if (pending === undefined) {
-      pending = verify().then(
-        (value) => {
-          this.#pending.delete(token);
-          const untilMs = Math.min(value.expiresAtMs, Date.now() + this.#ttlMs);
-          if (untilMs > Date.now()) this.#entries.set(keyOf(token), { token, value, untilMs });
-          return value;
-        },
-        (error: unknown) => {
-          this.#pending.delete(token);
-          throw error;
-        },
-      );
-      this.#pending.set(token, pending);
-    }
-    return pending;
+    const cacheKey = keyOf(token);
+    const pending = this.#pending.get(cacheKey);
+    if (pending !== undefined) return pending.token === token ? pending.promise : verify();
+    const promise = verify().then(
+      (value) => {
+        this.#pending.delete(cacheKey);
+        const now = Date.now();
+        const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs);
+        if (untilMs > now) this.#entries.set(cacheKey, { token, value, untilMs });
+        return value;
+      },
+      (error: unknown) => {
+        this.#pending.delete(cacheKey);
+        throw error;
+      },
+    );
+    this.#pending.set(cacheKey, { token, promise });
+    return promise;
   }
 
   get size(): number {

@@ -73,6 +73,10 @@ describe('authenticate', () => {
       accessPolicy: { name: '1234567890', virtual: false, scopes: ['metrics:read'], tenants: ['tenant-1'] },
     });
     expect(result.expiresAt.getTime()).toBe((result.claims.exp ?? 0) * 1000);
+    // Shared between results, so frozen (docs/decisions.md), like the claims.
+    expect(Object.isFrozen(result.tenants) && Object.isFrozen(result.policyNames) && Object.isFrozen(result.claims)).toBe(true);
+    const again = await auth.authenticate({ authorization: `Bearer tenant-1:${token}` });
+    expect(again.expiresAt).not.toBe(result.expiresAt);
     await expect(auth.authenticate({ authorization: `Bearer tenant-1:${token}x` })).rejects.toMatchObject({ code: 'invalid_token' });
     const types = events.map((event) => (event as { type: string }).type);
     expect(types).toEqual(expect.arrayContaining(['discovery', 'jwks_refresh', 'cache', 'authenticated', 'rejected']));

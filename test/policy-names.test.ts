@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { claimStrings, lookupClaim } from '../src/claims.js';
 import { AuthError } from '../src/errors.js';
 import { compareCodePoints, goLowercase } from '../src/lowercase.js';
-import { extractPolicyNames, MAX_CLAIM_VALUES } from '../src/policy-names.js';
+import { extractPolicyNames, MAX_CLAIM_VALUES, PolicyNameMemo } from '../src/policy-names.js';
 
 const GEM_REGEX = 'pref-([0-9]+)-.*';
 
@@ -489,5 +489,50 @@ describe('extractPolicyNames properties', () => {
         expect(backward).toEqual(forward);
       }),
     );
+  });
+});
+
+describe('PolicyNameMemo', () => {
+  const outcomeOf = (run: () => string[]): string[] | string => {
+    try {
+      return run();
+    } catch (error) {
+      return (error as AuthError).code;
+    }
+  };
+
+  it.each([GEM_REGEX, '(.*)', '^([a-zA-Z]+)', '(?i)TEAM-([a-z]+)'])('gives the names the regex gives, seen values or not (%s)', (pattern) => {
+    const regex = regexOf(pattern);
+    const memo = new PolicyNameMemo(regex);
+    const values = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 10 }),
+      fc.string({ unit: 'binary', maxLength: 10 }),
+      fc.constantFrom('pref-1-x', 'PREF-2-x', 'team-A', 'Team-b', '\uD800pref-3-x', 'İ', ''),
+    );
+    fc.assert(
+      fc.property(fc.array(values, { maxLength: 8 }), (list) => {
+        // Twice: the second call reads every value from the memo.
+        for (let round = 0; round < 2; round += 1) {
+          expect(outcomeOf(() => extractPolicyNames({ groups: list }, 'groups', memo))).toEqual(
+            outcomeOf(() => extractPolicyNames({ groups: list }, 'groups', regex)),
+          );
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays correct past its bounds (many values, long values)', () => {
+    const regex = regexOf('^team-([a-z0-9]+)');
+    const memo = new PolicyNameMemo(regex);
+    for (let index = 0; index < 10_000; index += 1) {
+      expect(memo.nameOf(`team-n${index}`)).toBe(`n${index}`);
+    }
+    expect(memo.nameOf('team-n0')).toBe('n0');
+    const long = `team-${'x'.repeat(5000)}`;
+    expect(memo.nameOf(long)).toBe('x'.repeat(5000));
+    expect(memo.nameOf(long)).toBe('x'.repeat(5000));
+    expect(memo.nameOf('nothing')).toBeUndefined();
+    expect(memo.nameOf('nothing')).toBeUndefined();
   });
 });
