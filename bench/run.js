@@ -124,11 +124,34 @@ const flat = (text) => Buffer.from(text, 'latin1').toString('latin1');
 const item = (token) => ({ token: flat(token), header: flat(`Bearer ${TENANT}:${token}`) });
 
 const phases = {};
+/**
+ * The machine's CPU time so far, from /proc/stat (Linux): `steal` is time the hypervisor ran
+ * something else while this VM wanted its CPUs. `undefined` elsewhere.
+ */
+function cpuTimes() {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of the machine's CPU time stolen by the hypervisor between two cpuTimes(). */
+function stealShare(before, after) {
+  if (before === undefined || after === undefined || after.total === before.total) return null;
+  return (after.steal - before.steal) / (after.total - before.total);
+}
+
+const steal = {};
 async function phase(name, run) {
   const started = hr();
+  const cpuBefore = cpuTimes();
   const result = await run();
   phases[name] = Number(hr() - started) / 1e9;
-  log(`${name} done in ${phases[name].toFixed(1)} s`);
+  steal[name] = stealShare(cpuBefore, cpuTimes());
+  const stolen = steal[name] === null ? '' : `, ${(100 * steal[name]).toFixed(1)}% of the CPU time stolen by the hypervisor`;
+  log(`${name} done in ${phases[name].toFixed(1)} s${stolen}`);
   return result;
 }
 
@@ -960,6 +983,8 @@ const output = {
   date: new Date().toISOString(),
   durationS: Number(hr() - benchStarted) / 1e9,
   phasesS: phases,
+  // Share of CPU time the hypervisor gave to other guests during each phase (Linux /proc/stat).
+  stealShare: steal,
   machine: {
     os: `${os.type()} ${os.release()}`,
     platform: process.platform,
@@ -1035,6 +1060,12 @@ for (const r of results.jwks.firstRequest) {
 }
 console.log('\ntargets (issue 8):');
 for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name.padEnd(48)} ${t.goal.padEnd(40)} measured ${t.measured}`);
+{
+  const stolen = Object.entries(steal).filter(([, share]) => share !== null);
+  if (stolen.length > 0) {
+    console.log(`\nCPU time stolen by the hypervisor (other guests on the host): ${stolen.map(([name, share]) => `${name} ${(100 * share).toFixed(1)}%`).join(', ')}`);
+  }
+}
 if (QUICK) console.log(`\nquick mode: ${fmt(S.memoryTokens)} tokens in the memory scenario (1,000,000 in a full run), shorter windows, one round.`);
 console.log(`\nwrote bench/results.json (${output.durationS.toFixed(0)} s)`);
 // Peers may leave timers behind (jwks-rsa's rate limiter holds stalled requests).

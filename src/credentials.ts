@@ -61,17 +61,18 @@ export function parseCredentials(input: CredentialsInput, rules: CredentialRules
   const scheme = schemeOf(value, space);
   let start = space + 1;
   while (value.charCodeAt(start) === 0x20) start += 1;
-  const rest = space === -1 ? '' : value.slice(start);
+  if (space === -1) start = value.length;
 
   let tenant: string | undefined;
   let token: string;
   if (scheme === 'bearer' && rules.bearer) {
-    if (rest === '') throw invalidRequest('Bearer credentials are empty');
-    const colon = rest.indexOf(':');
-    tenant = colon === -1 ? undefined : rest.slice(0, colon);
-    token = colon === -1 ? rest : rest.slice(colon + 1);
+    if (start === value.length) throw invalidRequest('Bearer credentials are empty');
+    // Sliced from the header itself: one string fewer per request.
+    const colon = value.indexOf(':', start);
+    tenant = colon === -1 ? undefined : value.slice(start, colon);
+    token = colon === -1 ? value.slice(start) : value.slice(colon + 1);
   } else if (scheme === 'basic' && rules.basic) {
-    const decoded = decodeBasic(rest);
+    const decoded = decodeBasic(value.slice(start));
     const colon = decoded.indexOf(':');
     if (colon === -1) throw invalidRequest('Basic credentials must be <tenant>:<jwt>');
     tenant = colon === 0 ? undefined : decoded.slice(0, colon);
