@@ -20,6 +20,9 @@ import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { JWK, JWTPayload } from './jwt-types.js';
 import { toMilliseconds, type Duration } from './duration.js';
 
+/** How long the issuer keeps an idle keep-alive connection open. */
+const IDLE_CONNECTION_MS = 10 * 60_000;
+
 /** Algorithms the test issuer can sign with. */
 export type TestAlgorithm =
   | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
@@ -168,6 +171,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       answer();
     }
   });
+  // Idle keep-alive connections stay open until close(). Node's 5 s default let the issuer
+  // drop a connection just as a client in the same busy process reused it: a spurious
+  // ECONNRESET (seen in the benchmark, with jose's JWKS client).
+  server.keepAliveTimeout = IDLE_CONNECTION_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

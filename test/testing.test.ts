@@ -421,6 +421,16 @@ describe('request counters', () => {
   });
 });
 
+describe('connections', () => {
+  it('keeps idle keep-alive connections for minutes, not Node\'s 5 s', async () => {
+    const issuer = await start();
+    const response = await fetch(issuer.jwksUri);
+    await response.arrayBuffer();
+    // Node announces its keepAliveTimeout; a client pooling the connection reads it.
+    expect(response.headers.get('keep-alive')).toBe('timeout=600');
+  });
+});
+
 /** Resolves once `condition` holds, checking after each turn of the event loop. */
 async function waitFor(condition: () => boolean): Promise<void> {
   for (let turn = 0; turn < 10_000; turn += 1) {
