@@ -3,6 +3,7 @@
 //   node --cpu-prof --cpu-prof-dir=profiles profile.js cold RS256
 //   PROFILE_TIMED_ONLY=1 node profile.js cold RS256 64    (profiles only the timed region)
 //   PROFILE_TIMED_ONLY=1 PROFILE_IMPL=jose node profile.js cold RS256 64   (bare jose, same tokens)
+//   PROFILE_MAX_ENTRIES=1 node profile.js cold RS256 64   (a token cache of one entry: the cost of caching)
 //   node profile.js summary profiles/<file>.cpuprofile [operations]
 import { readFileSync } from 'node:fs';
 import { createAuthenticator } from 'tenantgate';
@@ -61,6 +62,8 @@ const auth = createAuthenticator({
   accessPolicyClaim: 'sub',
   accessPolicyRegex: 'pref-([0-9]+)-.*',
   accessPolicies: { '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] } },
+  // PROFILE_MAX_ENTRIES=1 shows what keeping verified tokens costs a burst of new ones.
+  ...(process.env.PROFILE_MAX_ENTRIES ? { cache: { maxEntries: Number(process.env.PROFILE_MAX_ENTRIES) } } : {}),
 });
 await auth.ready();
 const hr = () => process.hrtime.bigint();
