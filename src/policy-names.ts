@@ -21,7 +21,14 @@ export function extractPolicyNames(
   claim: string,
   regex: RE2 | PolicyNameMemo,
 ): string[] {
-  const values = claimStrings(lookupClaim(claims, claim));
+  const found = lookupClaim(claims, claim);
+  if (typeof found === 'string') {
+    // One value, the usual case (`sub`): no list, set or sort to build.
+    const name = regex instanceof PolicyNameMemo ? regex.nameOf(found) : nameOf(found, regex);
+    if (name === undefined) throw noName(claim);
+    return [name];
+  }
+  const values = claimStrings(found);
   if (values === undefined) {
     throw new AuthError('policy_not_found', `the token has no ${claim} claim holding a string or a list of strings`);
   }
@@ -33,10 +40,12 @@ export function extractPolicyNames(
     const name = regex instanceof PolicyNameMemo ? regex.nameOf(value) : nameOf(value, regex);
     if (name !== undefined) names.add(name);
   }
-  if (names.size === 0) {
-    throw new AuthError('policy_not_found', `no access policy name could be extracted from the ${claim} claim`);
-  }
+  if (names.size === 0) throw noName(claim);
   return [...names].sort(compareCodePoints);
+}
+
+function noName(claim: string): AuthError {
+  return new AuthError('policy_not_found', `no access policy name could be extracted from the ${claim} claim`);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
 import { AuthError } from './errors.js';
 import { cryptoKeyFor, type VerificationKey } from './jwk.js';
 import type { IssuerKeys } from './keys.js';
@@ -28,6 +28,13 @@ export interface VerifyRules {
 const COMPRESSED = 'zip';
 
 const BYTE_ORDER_MARK = 0xfeff;
+
+/**
+ * Where unverified segments are decoded: one buffer, grown to the largest segment seen
+ * (the header cap bounds it), instead of a Buffer per segment. Decoding is synchronous,
+ * so it is never shared by two calls at once.
+ */
+let scratch = Buffer.allocUnsafeSlow(4096);
 
 /** The largest time a `Date` holds, in milliseconds (ECMAScript TimeClip). */
 const MAX_DATE_MS = 8.64e15;
@@ -64,14 +71,8 @@ export async function verifyToken(token: string, rules: VerifyRules): Promise<Ve
     let payload: JWTPayload;
     try {
       const cryptoKey = cryptoKeyFor(key, alg);
-      ({ payload } = await jwtVerify(token, cryptoKey instanceof Promise ? await cryptoKey : cryptoKey, {
-        algorithms: [alg],
-        issuer,
-        audience: rules.audience === false ? undefined : rules.audience,
-        requiredClaims: ['exp'],
-        clockTolerance: rules.clockToleranceMs / 1000,
-        typ: rules.typ,
-      }));
+      const options = joseOptions(rules, issuer, alg);
+      ({ payload } = await jwtVerify(token, cryptoKey instanceof Promise ? await cryptoKey : cryptoKey, options));
     } catch (error) {
       if (error instanceof errors.JWSSignatureVerificationFailed) continue;
       throw toAuthError(error);
@@ -80,6 +81,29 @@ export async function verifyToken(token: string, rules: VerifyRules): Promise<Ve
     return { issuer, claims: deepFreeze(payload), key, expiresAtMs: (payload.exp as number) * 1000 };
   }
   throw invalid('the token signature is invalid');
+}
+
+/** jose's options per rules, issuer and algorithm, made once: a first verification allocates less. */
+const joseOptionsCache = new WeakMap<VerifyRules, Map<string, Map<string, JWTVerifyOptions>>>();
+
+function joseOptions(rules: VerifyRules, issuer: string, alg: string): JWTVerifyOptions {
+  let byIssuer = joseOptionsCache.get(rules);
+  if (byIssuer === undefined) joseOptionsCache.set(rules, (byIssuer = new Map()));
+  let byAlg = byIssuer.get(issuer);
+  if (byAlg === undefined) byIssuer.set(issuer, (byAlg = new Map()));
+  let options = byAlg.get(alg);
+  if (options === undefined) {
+    options = Object.freeze({
+      algorithms: [alg],
+      issuer,
+      audience: rules.audience === false ? undefined : rules.audience,
+      requiredClaims: ['exp'],
+      clockTolerance: rules.clockToleranceMs / 1000,
+      typ: rules.typ,
+    });
+    byAlg.set(alg, options);
+  }
+  return options;
 }
 
 function invalid(message: string): AuthError {
@@ -120,7 +144,10 @@ function canonicalSegment(token: string, start: number, end: number): boolean {
 function decodeSegment(token: string, start: number, end: number, part: 'header' | 'payload'): Record<string, unknown> {
   let value: unknown;
   try {
-    const text = Buffer.from(token.slice(start, end), 'base64url').toString('utf8');
+    const encoded = token.slice(start, end);
+    const size = Math.ceil((encoded.length * 3) / 4);
+    if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
+    const text = scratch.toString('utf8', 0, scratch.write(encoded, 0, 'base64url'));
     // jose's TextDecoder drops a byte-order mark; read the segment as jose will.
     value = JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
   } catch {
@@ -177,7 +204,8 @@ function toAuthError(error: unknown): AuthError {
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
+    // for-in needs no array of the members, unlike Object.values.
+    for (const name in value) if (Object.hasOwn(value, name)) deepFreeze(value[name]);
   }
   return value;
 }
