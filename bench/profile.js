@@ -4,8 +4,11 @@
 //   PROFILE_TIMED_ONLY=1 node profile.js cold RS256 64    (profiles only the timed region)
 //   PROFILE_TIMED_ONLY=1 PROFILE_IMPL=jose node profile.js cold RS256 64   (bare jose, same tokens)
 //   PROFILE_MAX_ENTRIES=1 node profile.js cold RS256 64   (a token cache of one entry: the cost of caching)
+//   PROFILE_ALLOC=1 PROFILE_COUNT=2000 node --expose-gc --min-semi-space-size=512 --max-semi-space-size=512 profile.js cold RS256 64
+//                                                         (bytes allocated per operation; PROFILE_IMPL=jose too)
 //   node profile.js summary profiles/<file>.cpuprofile [operations]
 import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createAuthenticator } from 'tenantgate';
 import { createTestIssuer } from 'tenantgate/testing';
 
@@ -89,7 +92,7 @@ if (mode === 'hot') {
   const rate = await run(3000);
   console.log(`hot ${alg}: ${Math.round(rate)} ops/s (${Math.round(rate * 3)} operations timed, plus 0.5 s warm-up)`);
 } else {
-  const count = alg === 'RS256' ? 6000 : 12000;
+  const count = Number(process.env.PROFILE_COUNT ?? (alg === 'RS256' ? 6000 : 12000));
   const tokens = [];
   for (let i = 0; i < count; i += 256) {
     tokens.push(...(await Promise.all(Array.from({ length: Math.min(256, count - i) }, (_, j) => issuer.sign({ sub: 'pref-1234567890-bench', jti: `c${i + j}` }, { expiresIn: '1h' })))));
@@ -117,10 +120,23 @@ if (mode === 'hot') {
     await post('Profiler.enable');
     await post('Profiler.start');
   }
+  // PROFILE_ALLOC=1 (with --min-semi-space-size=512 --max-semi-space-size=512, so that no
+  // collection runs) reports the bytes allocated per operation instead of profiling.
+  const countAllocations = process.env.PROFILE_ALLOC === '1';
+  let collections = 0;
+  if (countAllocations) global.gc?.();
+  const gcObserver = countAllocations ? new PerformanceObserver((list) => (collections += list.getEntries().length)) : undefined;
+  gcObserver?.observe({ entryTypes: ['gc'] });
+  const heapBefore = process.memoryUsage().heapUsed;
   const start = hr();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < headers.length) await verify(next++);
   }));
+  if (countAllocations) {
+    const perOperation = (process.memoryUsage().heapUsed - heapBefore) / tokens.length;
+    gcObserver.disconnect();
+    console.log(`allocated ${Math.round(perOperation)} bytes per operation${collections === 0 ? '' : ` (INVALID: ${collections} collections ran; raise --min-semi-space-size)`}`);
+  }
   console.log(`cold ${alg} c${concurrency}${bareJose ? ' (bare jose)' : ''}: ${Math.round(tokens.length / (Number(hr() - start) / 1e9))} ops/s (${tokens.length} operations)`);
   if (session) {
     const { profile } = await post('Profiler.stop');
