@@ -59,9 +59,8 @@ export function parseCredentials(input: CredentialsInput, rules: CredentialRules
   if (value === '') throw new AuthError('credentials_missing', 'no credentials were sent');
   const space = value.indexOf(' ');
   const scheme = schemeOf(value, space);
-  let start = space + 1;
+  let start = space === -1 ? value.length : space + 1;
   while (value.charCodeAt(start) === 0x20) start += 1;
-  if (space === -1) start = value.length;
 
   let tenant: string | undefined;
   let token: string;

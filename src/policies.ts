@@ -6,6 +6,7 @@ import {
   type AccessPolicyView,
   type Realm,
 } from './access-policy.js';
+import { deepFreeze } from './deep-freeze.js';
 import { AuthError } from './errors.js';
 import type { AuthEvent } from './events.js';
 
@@ -200,11 +201,4 @@ function selectorsOf(realms: readonly Realm[], tenant: string): string[] | null 
     for (const selector of realm.labelSelectors) union.add(selector);
   }
   return [...union];
-}
-
-function deepFreeze(value: object): void {
-  Object.freeze(value);
-  for (const member of Object.values(value)) {
-    if (typeof member === 'object' && member !== null && !Object.isFrozen(member)) deepFreeze(member);
-  }
 }

@@ -21,10 +21,11 @@ export function extractPolicyNames(
   claim: string,
   regex: RE2 | PolicyNameMemo,
 ): string[] {
+  const memo = regex instanceof PolicyNameMemo ? regex : new PolicyNameMemo(regex);
   const found = lookupClaim(claims, claim);
   if (typeof found === 'string') {
     // One value, the usual case (`sub`): no list, set or sort to build.
-    const name = regex instanceof PolicyNameMemo ? regex.nameOf(found) : nameOf(found, regex);
+    const name = memo.nameOf(found);
     if (name === undefined) throw noName(claim);
     return [name];
   }
@@ -37,7 +38,7 @@ export function extractPolicyNames(
   }
   const names = new Set<string>();
   for (const value of values) {
-    const name = regex instanceof PolicyNameMemo ? regex.nameOf(value) : nameOf(value, regex);
+    const name = memo.nameOf(value);
     if (name !== undefined) names.add(name);
   }
   if (names.size === 0) throw noName(claim);

@@ -1,4 +1,5 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { deepFreeze } from './deep-freeze.js';
 import { AuthError } from './errors.js';
 import { cryptoKeyFor, type VerificationKey } from './jwk.js';
 import type { IssuerKeys } from './keys.js';
@@ -199,13 +200,4 @@ function toAuthError(error: unknown): AuthError {
     }
   }
   return new AuthError('invalid_token', 'the token is invalid', { cause: error });
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    // for-in needs no array of the members, unlike Object.values.
-    for (const name in value) if (Object.hasOwn(value, name)) deepFreeze(value[name]);
-  }
-  return value;
 }
