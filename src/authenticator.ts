@@ -1,5 +1,6 @@
 import type { JWTPayload } from './jwt-types.js';
 import type { AccessPolicyView } from './access-policy.js';
+import { registerAuthenticateNow, type AuthenticateNow } from './answer-now.js';
 import {
   checkTokenShape,
   parseCredentials,
@@ -221,6 +222,27 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
 
+  /** The result of a cached token at once; a promise for anything that must wait. */
+  const answerNow: AuthenticateNow = (input) => {
+    const observed = listeners.size !== 0;
+    const started = observed ? performance.now() : 0;
+    try {
+      if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
+      const credentials = parseCredentials(input, rules);
+      // One clock read serves every check of a cached token.
+      const now = Date.now();
+      const verified = tokens.get(credentials.token, now);
+      if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
+      const policy = verified?.policy;
+      if (verified === undefined || policy === undefined || policy.untilMs <= now) {
+        return authenticateFurther(credentials, verified, started);
+      }
+      return accept(credentials, verified, policy, true, started);
+    } catch (error) {
+      throw refusal(error, started);
+    }
+  };
+
   const authenticator: Authenticator = {
     tenantHeader: resolved.tenantHeader,
 
@@ -238,22 +260,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
 
     authenticate(input) {
-      const observed = listeners.size !== 0;
-      const started = observed ? performance.now() : 0;
       try {
-        if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
-        const credentials = parseCredentials(input, rules);
-        // One clock read serves every check of a cached token.
-        const now = Date.now();
-        const verified = tokens.get(credentials.token, now);
-        if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
-        const policy = verified?.policy;
-        if (verified === undefined || policy === undefined || policy.untilMs <= now) {
-          return authenticateFurther(credentials, verified, started);
-        }
-        return Promise.resolve(accept(credentials, verified, policy, true, started));
+        const answer = answerNow(input);
+        return answer instanceof Promise ? answer : Promise.resolve(answer);
       } catch (error) {
-        return Promise.reject(refusal(error, started));
+        return Promise.reject(error);
       }
     },
 
@@ -283,5 +294,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
   };
   registerListeners(authenticator, listeners);
+  registerAuthenticateNow(authenticator, answerNow);
   return authenticator;
 }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthResult, Authenticator } from './authenticator.js';
 import type { CredentialsInput } from './credentials.js';
+import { authenticateNow } from './answer-now.js';
 import { AuthError } from './errors.js';
 
 /** The parts of a Node request the adapters read. */
@@ -33,7 +34,7 @@ export interface ErrorResponse {
 }
 
 /** Either the result or the refusal of one request. @internal */
-export type Outcome = { result: AuthResult; error?: undefined } | { result?: undefined; error: AuthError };
+export type Outcome = AuthResult | AuthError;
 
 /**
  * Reads the credentials of a Node request. Repeated `Authorization` (or tenant) header
@@ -46,20 +47,41 @@ export function credentialsOf(request: NodeRequestLike, tenantHeader: string | u
   };
 }
 
-/** Authenticates a request and checks its scope; refusals are returned, not thrown. @internal */
-export async function authenticateRequest(
+/**
+ * Authenticates a request and checks its scope; refusals are returned, not thrown. A
+ * cached token is answered at once, without a promise, so that an adapter can go on in
+ * the same tick.
+ * @internal
+ */
+export function authenticateRequest(
   auth: Authenticator,
   request: NodeRequestLike,
   scope: string | undefined,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
+  let answer: AuthResult | Promise<AuthResult>;
   try {
-    const result = await auth.authenticate(credentialsOf(request, auth.tenantHeader));
-    if (scope !== undefined) auth.authorize(result, { scope });
-    return { result };
+    answer = authenticateNow(auth, credentialsOf(request, auth.tenantHeader));
   } catch (error) {
-    if (error instanceof AuthError) return { error };
-    throw error;
+    return refusalOf(error);
   }
+  if (answer instanceof Promise) return answer.then((result) => authorized(auth, result, scope), refusalOf);
+  return authorized(auth, answer, scope);
+}
+
+function authorized(auth: Authenticator, result: AuthResult, scope: string | undefined): Outcome {
+  if (scope === undefined) return result;
+  try {
+    auth.authorize(result, { scope });
+    return result;
+  } catch (error) {
+    return refusalOf(error);
+  }
+}
+
+/** A refusal becomes the outcome; anything else is a bug and stays an error. */
+function refusalOf(error: unknown): AuthError {
+  if (error instanceof AuthError) return error;
+  throw error;
 }
 
 /** Replaces the forwarded tenant header with the verified tenant. @internal */

@@ -13,7 +13,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult, Authenticator } from '../authenticator.js';
-import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
+import { AuthError } from '../errors.js';
+import {
+  authenticateRequest,
+  errorResponse,
+  forwardTenant,
+  scopeFor,
+  type AdapterOptions,
+  type Outcome,
+} from '../http.js';
 
 export type { AdapterOptions, ScopeOption } from '../http.js';
 
@@ -48,19 +56,23 @@ export type ExpressMiddleware = (
  * `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
  */
 export function middleware(auth: Authenticator, options: ExpressMiddlewareOptions = {}): ExpressMiddleware {
+  const answer = (request: ExpressRequestLike, response: ServerResponse, outcome: Outcome, next: (error?: unknown) => void) => {
+    if (!(outcome instanceof AuthError)) {
+      request.auth = outcome;
+      forwardTenant(request, options.forwardTenantHeader, outcome);
+      next();
+    } else if (options.passErrors) {
+      next(outcome);
+    } else {
+      const { status, headers, body } = errorResponse(outcome);
+      response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+      response.end(JSON.stringify(body));
+    }
+  };
+  // A cached token calls `next` in the same tick.
   return (request, response, next) => {
-    authenticateRequest(auth, request, scopeFor(options.scope, request)).then((outcome) => {
-      if (outcome.error === undefined) {
-        request.auth = outcome.result;
-        forwardTenant(request, options.forwardTenantHeader, outcome.result);
-        next();
-      } else if (options.passErrors) {
-        next(outcome.error);
-      } else {
-        const { status, headers, body } = errorResponse(outcome.error);
-        response.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8' });
-        response.end(JSON.stringify(body));
-      }
-    }, next);
+    const outcome = authenticateRequest(auth, request, scopeFor(options.scope, request));
+    if (outcome instanceof Promise) outcome.then((settled) => answer(request, response, settled, next), next);
+    else answer(request, response, outcome, next);
   };
 }

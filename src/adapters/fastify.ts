@@ -13,10 +13,18 @@
  * ```
  * @packageDocumentation
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthResult, Authenticator } from '../authenticator.js';
-import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
+import { AuthError } from '../errors.js';
+import {
+  authenticateRequest,
+  errorResponse,
+  forwardTenant,
+  scopeFor,
+  type AdapterOptions,
+  type Outcome,
+} from '../http.js';
 
 export type { AdapterOptions, ScopeOption } from '../http.js';
 
@@ -37,15 +45,21 @@ const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, opt
   const { authenticator, scope, forwardTenantHeader } = options;
   // Fastify wants every request decoration declared up front; null until the hook sets it.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null as unknown as AuthResult);
-  fastify.addHook('onRequest', async (request, reply) => {
-    const outcome = await authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
-    if (outcome.error !== undefined) {
-      const { status, headers, body } = errorResponse(outcome.error);
-      return reply.code(status).headers(headers).send(body);
+  const answer = (request: FastifyRequest, reply: FastifyReply, outcome: Outcome, done: () => void): void => {
+    if (outcome instanceof AuthError) {
+      const { status, headers, body } = errorResponse(outcome);
+      reply.code(status).headers(headers).send(body);
+      return;
     }
-    request.auth = outcome.result;
-    forwardTenant(request.raw, forwardTenantHeader, outcome.result);
-    return undefined;
+    request.auth = outcome;
+    forwardTenant(request.raw, forwardTenantHeader, outcome);
+    done();
+  };
+  // A callback hook, not an async one: a cached token goes on in the same tick.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
+    if (outcome instanceof Promise) outcome.then((settled) => answer(request, reply, settled, done), done);
+    else answer(request, reply, outcome, done);
   });
 };
 

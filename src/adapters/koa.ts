@@ -13,7 +13,15 @@
 import type { IncomingMessage } from 'node:http';
 import type {} from 'koa';
 import type { AuthResult, Authenticator } from '../authenticator.js';
-import { authenticateRequest, errorResponse, forwardTenant, scopeFor, type AdapterOptions } from '../http.js';
+import { AuthError } from '../errors.js';
+import {
+  authenticateRequest,
+  errorResponse,
+  forwardTenant,
+  scopeFor,
+  type AdapterOptions,
+  type Outcome,
+} from '../http.js';
 
 export type { AdapterOptions, ScopeOption } from '../http.js';
 
@@ -46,17 +54,24 @@ export type KoaMiddleware = (context: KoaContextLike, next: () => Promise<unknow
  * status, `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
  */
 export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = {}): KoaMiddleware {
-  return async (context, next) => {
-    const outcome = await authenticateRequest(auth, context.req, scopeFor(options.scope, context));
-    if (outcome.error !== undefined) {
-      const { status, headers, body } = errorResponse(outcome.error);
+  const answer = (context: KoaContextLike, next: () => Promise<unknown>, outcome: Outcome): Promise<void> => {
+    if (outcome instanceof AuthError) {
+      const { status, headers, body } = errorResponse(outcome);
       context.status = status;
       for (const [name, value] of Object.entries(headers)) context.set(name, value);
       context.body = body;
-      return;
+      return Promise.resolve();
     }
-    context.state.auth = outcome.result;
-    forwardTenant(context.req, options.forwardTenantHeader, outcome.result);
-    await next();
+    context.state.auth = outcome;
+    forwardTenant(context.req, options.forwardTenantHeader, outcome);
+    return next().then(nothing);
+  };
+  // Not an async function: a cached token goes on to `next` without an extra await.
+  return (context, next) => {
+    const outcome = authenticateRequest(auth, context.req, scopeFor(options.scope, context));
+    if (outcome instanceof Promise) return outcome.then((settled) => answer(context, next, settled));
+    return answer(context, next, outcome);
   };
 }
+
+function nothing(): void {}
