@@ -1,6 +1,6 @@
 import type { JWTPayload } from './jwt-types.js';
 import type { AccessPolicyView } from './access-policy.js';
-import { registerAuthenticateNow, type AuthenticateNow } from './answer-now.js';
+import { registerAuthenticateNow, type AuthenticateNow } from './authenticate-now.js';
 import {
   checkTokenShape,
   parseCredentials,

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthResult, Authenticator } from './authenticator.js';
 import type { CredentialsInput } from './credentials.js';
-import { authenticateNow } from './answer-now.js';
+import { authenticateNow } from './authenticate-now.js';
 import { AuthError } from './errors.js';
 
 /** The parts of a Node request the adapters read. */

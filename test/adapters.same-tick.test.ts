@@ -37,6 +37,16 @@ function seen(request: Marked, tenant: string | undefined): Seen {
   return { sameTick: request[MARK]?.ran === false, tenant };
 }
 
+function gemAuthenticator(): Authenticator {
+  return createAuthenticator({
+    issuerUrl: issuer.url,
+    audience: issuer.audience,
+    accessPolicyClaim: 'sub',
+    accessPolicyRegex: 'pref-([0-9]+)-.*',
+    accessPolicies: POLICIES,
+  });
+}
+
 let issuer: TestIssuer;
 let auth: Authenticator;
 let token: string;
@@ -111,13 +121,7 @@ describe.each(Object.keys(apps) as (keyof typeof apps)[])('%s adapter', (framewo
   let app: { url: string; close(): Promise<void> };
 
   beforeAll(async () => {
-    auth = createAuthenticator({
-      issuerUrl: issuer.url,
-      audience: issuer.audience,
-      accessPolicyClaim: 'sub',
-      accessPolicyRegex: 'pref-([0-9]+)-.*',
-      accessPolicies: POLICIES,
-    });
+    auth = gemAuthenticator();
     app = await apps[framework]();
   });
 
@@ -146,13 +150,7 @@ describe.each(Object.keys(apps) as (keyof typeof apps)[])('%s adapter', (framewo
 
 describe('authenticate', () => {
   beforeAll(() => {
-    auth = createAuthenticator({
-      issuerUrl: issuer.url,
-      audience: issuer.audience,
-      accessPolicyClaim: 'sub',
-      accessPolicyRegex: 'pref-([0-9]+)-.*',
-      accessPolicies: POLICIES,
-    });
+    auth = gemAuthenticator();
   });
 
   afterAll(async () => {
