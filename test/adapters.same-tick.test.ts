@@ -148,6 +148,40 @@ describe.each(Object.keys(apps) as (keyof typeof apps)[])('%s adapter', (framewo
   });
 });
 
+describe('an Authenticator not made by createAuthenticator', () => {
+  let inner: Authenticator;
+  let app: { url: string; close(): Promise<void> };
+
+  beforeAll(async () => {
+    inner = gemAuthenticator();
+    // A wrapper, as a user might write to add logging: only the public methods.
+    auth = {
+      tenantHeader: inner.tenantHeader,
+      ready: () => inner.ready(),
+      authenticate: (input) => inner.authenticate(input),
+      authorize: (result, options) => inner.authorize(result, options),
+      status: () => inner.status(),
+      close: () => inner.close(),
+    };
+    app = await apps.express();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await inner?.close();
+  });
+
+  it('is asked through authenticate(): it works, and goes on after its promise', async () => {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const response = await fetch(app.url, { headers: { authorization: `Bearer tenant-1:${token}` } });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ sameTick: false, tenant: 'tenant-1' });
+    }
+    const missing = await fetch(app.url);
+    expect(missing.status).toBe(401);
+  });
+});
+
 describe('authenticate', () => {
   beforeAll(() => {
     auth = gemAuthenticator();
