@@ -1,3 +1,4 @@
+import { BoundedMemo } from './bounded-memo.js';
 import { AuthError } from './errors.js';
 import { tenantIdProblem } from './tenant-id.js';
 
@@ -131,10 +132,7 @@ export function splitTenants(tenant: string): string[] {
     }
   }
   const tenants = Object.freeze(ids.length > 1 ? [...new Set(ids)] : ids) as string[];
-  if (tenant.length <= KNOWN_TENANTS_MAX_LENGTH) {
-    if (knownTenants.size >= KNOWN_TENANTS_MAX_ENTRIES) knownTenants.clear();
-    knownTenants.set(tenant, tenants);
-  }
+  knownTenants.remember(tenant, tenants);
   return tenants;
 }
 
@@ -143,9 +141,7 @@ export function splitTenants(tenant: string): string[] {
  * tenant-ID checks again (a measurable part of a cached request). The arrays are frozen
  * and shared. Bounded; it starts over when full.
  */
-const knownTenants = new Map<string, string[]>();
-const KNOWN_TENANTS_MAX_ENTRIES = 1024;
-const KNOWN_TENANTS_MAX_LENGTH = 256;
+const knownTenants = new BoundedMemo<string[]>(1024, 256);
 const NO_TENANTS = Object.freeze([]) as unknown as string[];
 
 /** The scheme, lowercased; `Bearer` is recognised without allocating (the hot path). */

@@ -1,5 +1,6 @@
 import type RE2 from 're2';
 import { claimStrings, lookupClaim } from './claims.js';
+import { BoundedMemo } from './bounded-memo.js';
 import { AuthError } from './errors.js';
 import { compareCodePoints, goLowercase } from './lowercase.js';
 
@@ -65,10 +66,9 @@ function nameOf(value: string, regex: RE2): string | undefined {
   return group === undefined ? undefined : goLowercase(group);
 }
 
-/** Longest claim value whose policy name is remembered. */
-const MEMO_MAX_VALUE_LENGTH = 256;
-/** Values remembered before the memo starts over. */
+/** Values remembered before the memo starts over, and the longest value remembered. */
 const MEMO_MAX_ENTRIES = 4096;
+const MEMO_MAX_VALUE_LENGTH = 256;
 
 /**
  * The policy name of each claim value seen before, so that a new token of a known client
@@ -79,7 +79,7 @@ const MEMO_MAX_ENTRIES = 4096;
  */
 export class PolicyNameMemo {
   readonly #regex: RE2;
-  readonly #names = new Map<string, string | null>();
+  readonly #names = new BoundedMemo<string | null>(MEMO_MAX_ENTRIES, MEMO_MAX_VALUE_LENGTH);
 
   constructor(regex: RE2) {
     this.#regex = regex;
@@ -90,10 +90,7 @@ export class PolicyNameMemo {
     const known = this.#names.get(value);
     if (known !== undefined) return known ?? undefined;
     const name = nameOf(value, this.#regex);
-    if (value.length <= MEMO_MAX_VALUE_LENGTH) {
-      if (this.#names.size >= MEMO_MAX_ENTRIES) this.#names.clear();
-      this.#names.set(value, name ?? null);
-    }
+    this.#names.remember(value, name ?? null);
     return name;
   }
 }

@@ -84,15 +84,17 @@ export async function verifyToken(token: string, rules: VerifyRules): Promise<Ve
   throw invalid('the token signature is invalid');
 }
 
-/** jose's options per rules, issuer and algorithm, made once: a first verification allocates less. */
-const joseOptionsCache = new WeakMap<VerifyRules, Map<string, Map<string, JWTVerifyOptions>>>();
+/**
+ * jose's options per rules, algorithm and issuer, made once: a first verification allocates
+ * less. An algorithm name holds no space, so `alg issuer` keys cannot alias.
+ */
+const joseOptionsCache = new WeakMap<VerifyRules, Map<string, JWTVerifyOptions>>();
 
 function joseOptions(rules: VerifyRules, issuer: string, alg: string): JWTVerifyOptions {
-  let byIssuer = joseOptionsCache.get(rules);
-  if (byIssuer === undefined) joseOptionsCache.set(rules, (byIssuer = new Map()));
-  let byAlg = byIssuer.get(issuer);
-  if (byAlg === undefined) byIssuer.set(issuer, (byAlg = new Map()));
-  let options = byAlg.get(alg);
+  let byKey = joseOptionsCache.get(rules);
+  if (byKey === undefined) joseOptionsCache.set(rules, (byKey = new Map()));
+  const key = `${alg} ${issuer}`;
+  let options = byKey.get(key);
   if (options === undefined) {
     options = Object.freeze({
       algorithms: [alg],
@@ -102,7 +104,7 @@ function joseOptions(rules: VerifyRules, issuer: string, alg: string): JWTVerify
       clockTolerance: rules.clockToleranceMs / 1000,
       typ: rules.typ,
     });
-    byAlg.set(alg, options);
+    byKey.set(key, options);
   }
   return options;
 }
