@@ -16,7 +16,9 @@ import { IssuerKeys, type IssuerStatus } from './keys.js';
 import { resolveOptions, type AuthenticatorOptions } from './options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from './policies.js';
 import { extractPolicyNames, PolicyNameMemo } from './policy-names.js';
+import { estimateHeapBytes } from './heap-size.js';
 import { TokenCache } from './token-cache.js';
+import { refusalReason } from './refusal-reason.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from './verify.js';
 
 /** An accepted request. */
@@ -52,6 +54,8 @@ interface TokenEntry extends VerifiedToken {
   policyNames: string[];
   policy: ResolvedPolicy | undefined;
 }
+  /** Estimated heap of the claims and names, for `cache.maxBytes`. */
+  bytes: number;
 
 /** The state of every trusted issuer, for readiness probes. */
 export interface AuthenticatorStatus {
@@ -133,14 +137,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     clockToleranceMs: resolved.clockToleranceMs,
     typ: resolved.typ,
   };
-  const tokens = new TokenCache<TokenEntry>(resolved.cache.maxEntries, resolved.cache.ttlMs);
+  const tokens = new TokenCache<TokenEntry>(resolved.cache);
   const policies = new PolicyResolver({
     store: resolved.accessPolicies,
     cluster: resolved.cluster,
     ttlMs: resolved.cache.ttlMs,
     maxEntries: resolved.cache.maxEntries,
     timeoutMs: resolved.jwks.timeoutMs,
+    maxBytes: resolved.cache.maxBytes,
     emit,
+    signal: lifetime.signal,
   });
   const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
   const verifyEntry = async (token: string): Promise<TokenEntry> => {
@@ -154,6 +160,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       policyNames: Object.freeze(policyNames) as string[],
       policy: undefined,
     };
+      bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
   };
   const challenge = { basic: resolved.credentials.basic };
   let closed = false;
@@ -162,7 +169,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const refused =
       error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
     setChallengeSchemes(refused, challenge);
-    if (listeners.size !== 0) emit({ type: 'rejected', code: refused.code, durationMs: performance.now() - started });
+    if (listeners.size !== 0) {
+      emit({ type: 'rejected', code: refused.code, reason: refusalReason(refused), durationMs: performance.now() - started });
+    }
     return refused;
   };
 

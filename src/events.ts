@@ -17,6 +17,12 @@ export interface AuthenticatedEvent {
 export interface RejectedEvent {
   type: 'rejected';
   code: AuthErrorCode;
+  /**
+   * Why, for the operator: for a 503 the underlying failure (the store's error message,
+   * the IdP's last error), otherwise the refusal's message. Escaped and at most 200
+   * characters; never a token or a claim value.
+   */
+  reason: string;
   /** Time spent in `authenticate`, in milliseconds. */
   durationMs: number;
 }

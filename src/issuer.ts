@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fetchJson, FetchError, type FetchJsonOptions } from './fetch-json.js';
+import { quoted } from './operator-text.js';
 import { urlProblem } from './options.js';
 
 /** What tenantgate needs from an OIDC discovery document. @internal */
@@ -33,17 +34,18 @@ export async function discover(
   const url = discoveryUrl(issuerUrl);
   const parsed = discoverySchema.safeParse(await fetchJson(url, options));
   if (!parsed.success) {
-    throw new FetchError(`the discovery document at ${url} has no string "issuer" and "jwks_uri"`);
+    throw new FetchError(`the discovery document at ${quoted(url)} has no string "issuer" and "jwks_uri"`);
   }
   const { issuer, jwks_uri: jwksUri } = parsed.data;
   if (issuer !== issuerUrl) {
     throw new FetchError(
-      `the discovery document at ${url} names the issuer ${JSON.stringify(issuer)}, not the configured ${JSON.stringify(issuerUrl)}`,
+      `the discovery document at ${quoted(url)} names the issuer ${quoted(issuer)}, not the configured ${quoted(issuerUrl)}`,
     );
   }
-  const problem = urlProblem(jwksUri, options.allowInsecureHttp);
+  // OIDC does not forbid a query in jwks_uri, and Azure AD B2C publishes one (`?p=<policy>`).
+  const problem = urlProblem(jwksUri, options.allowInsecureHttp, { query: true });
   if (problem !== undefined) {
-    throw new FetchError(`the jwks_uri ${JSON.stringify(jwksUri)} of ${issuerUrl} ${problem}`);
+    throw new FetchError(`the jwks_uri ${quoted(jwksUri)} of ${quoted(issuerUrl)} ${problem}`);
   }
   return { issuer, jwksUri };
 }

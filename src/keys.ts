@@ -4,6 +4,7 @@ import type { AuthEvent } from './events.js';
 import { fetchJson } from './fetch-json.js';
 import { discover, type IssuerMetadata } from './issuer.js';
 import { keyFits, toVerificationKey, type VerificationKey } from './jwk.js';
+import { describeThrown, operatorText, quoted } from './operator-text.js';
 
 /** Most keys a JWKS may hold; a larger one is refused whole. */
 export const MAX_JWKS_KEYS = 100;
@@ -112,7 +113,7 @@ export class IssuerKeys {
     return {
       issuer: this.#options.issuer,
       ready: this.#usable(now),
-      jwksUri: this.#metadata?.jwksUri,
+      jwksUri: this.#metadata === undefined ? undefined : operatorText(this.#metadata.jwksUri),
       keys: this.#keys.length,
       lastRefresh: fetched ? new Date(this.#fetchedAt) : undefined,
       ageMs: fetched ? now - this.#fetchedAt : undefined,
@@ -167,6 +168,7 @@ export class IssuerKeys {
   /** Starts a refresh unless one runs or the cooldown since the last attempt has not passed. */
   #refresh(): Promise<void> {
     if (this.#refreshing !== undefined) return this.#refreshing;
+    if (this.#options.signal.aborted) return Promise.resolve();
     const now = Date.now();
     if (now - this.#attemptedAt < this.#options.cooldownMs) return Promise.resolve();
     this.#attemptedAt = now;
@@ -204,9 +206,9 @@ export class IssuerKeys {
     const started = performance.now();
     try {
       const body = jwksSchema.safeParse(await fetchJson(this.#metadata.jwksUri, fetchOptions));
-      if (!body.success) throw new Error(`the JWKS at ${this.#metadata.jwksUri} has no "keys" array`);
+      if (!body.success) throw new Error(`the JWKS at ${quoted(this.#metadata.jwksUri)} has no "keys" array`);
       if (body.data.keys.length > MAX_JWKS_KEYS) {
-        throw new Error(`the JWKS at ${this.#metadata.jwksUri} holds more than ${MAX_JWKS_KEYS} keys`);
+        throw new Error(`the JWKS at ${quoted(this.#metadata.jwksUri)} holds more than ${MAX_JWKS_KEYS} keys`);
       }
       this.#install(body.data.keys);
       this.#fetchedAt = Date.now();
@@ -252,6 +254,7 @@ export class IssuerKeys {
   }
 }
 
+/** What reaches `status()` and events: escaped and cut, since it may quote the IdP (rule 25). */
 function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  return describeThrown(error);
 }

@@ -52,8 +52,12 @@ export interface AuthenticatorOptions {
   typ?: string;
   /** Accepted credential forms. Default both. */
   credentials?: { bearer?: boolean; basic?: boolean };
-  /** Access-policy and verified-token caches (GEM `auth.cache.ttl.duration`). Default `{ ttl: '10m', maxEntries: 10000 }`. */
-  cache?: { ttl?: Duration; maxEntries?: number };
+  /**
+   * Access-policy and verified-token caches (GEM `auth.cache.ttl.duration`). Default
+   * `{ ttl: '10m', maxEntries: 10000, maxBytes: 64 MiB }`. `maxBytes` bounds each cache by
+   * the estimated heap its entries hold; an entry over a hundredth of it is verified but not cached.
+   */
+  cache?: { ttl?: Duration; maxEntries?: number; maxBytes?: number };
   /** JWKS cache. Default `{ cooldown: '30s', maxAge: '10m', timeout: '5s', maxStale: '24h' }`. */
   jwks?: { cooldown?: Duration; maxAge?: Duration; timeout?: Duration; maxStale?: Duration };
   /** Allow plain-http issuers and JWKS URIs off loopback. Default `false`. */
@@ -78,7 +82,7 @@ export interface ResolvedOptions {
   cluster: string | undefined;
   typ: string | undefined;
   credentials: { bearer: boolean; basic: boolean };
-  cache: { ttlMs: number; maxEntries: number };
+  cache: { ttlMs: number; maxEntries: number; maxBytes: number };
   jwks: { cooldownMs: number; maxAgeMs: number; timeoutMs: number; maxStaleMs: number };
   allowInsecureHttp: boolean;
   fetch: typeof globalThis.fetch;
@@ -87,6 +91,9 @@ export interface ResolvedOptions {
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** Below this, a hundredth of the budget holds no ordinary token. */
+const MIN_CACHE_BYTES = 64 * 1024;
 
 function duration(fallback: string, { positive = false, maxMs = Infinity } = {}) {
   return z.unknown().optional().transform((value, context) => {
@@ -190,6 +197,7 @@ const optionsSchema = z.strictObject({
 export function resolveOptions(input: unknown): ResolvedOptions {
   const parsed = optionsSchema.safeParse(input, { reportInput: true });
   const problems = parsed.success ? [] : describeProblems(parsed.error.issues);
+      maxBytes: z.number().int().min(MIN_CACHE_BYTES).default(DEFAULT_CACHE_BYTES),
   // Checked on the raw input too, so one ConfigError lists every problem at once.
   const raw: Record<string, unknown> = typeof input === 'object' && input !== null ? { ...input } : {};
   const rawIssuers = [raw.issuerUrl].flat().filter((issuer): issuer is string => typeof issuer === 'string' && issuer !== '');
@@ -218,7 +226,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     cluster: options.cluster,
     typ: options.typ,
     credentials: options.credentials,
-    cache: { ttlMs: options.cache.ttl, maxEntries: options.cache.maxEntries },
+    cache: { ttlMs: options.cache.ttl, maxEntries: options.cache.maxEntries, maxBytes: options.cache.maxBytes },
     jwks: {
       cooldownMs: options.jwks.cooldown,
       maxAgeMs: options.jwks.maxAge,
@@ -242,7 +250,7 @@ function issuerProblems(issuers: string[], allowInsecureHttp: boolean): string[]
 }
 
 /** Why `url` cannot be an issuer or JWKS URL, or `undefined`. @internal */
-export function urlProblem(url: string, allowInsecureHttp: boolean): string | undefined {
+export function urlProblem(url: string, allowInsecureHttp: boolean, allow: { query?: boolean } = {}): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -251,7 +259,8 @@ export function urlProblem(url: string, allowInsecureHttp: boolean): string | un
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must use https';
   if (parsed.username !== '' || parsed.password !== '') return 'must not contain credentials';
-  if (parsed.search !== '' || parsed.hash !== '') return 'must not have a query or fragment';
+  if (allow.query === true && parsed.hash !== '') return 'must not have a fragment';
+  if (allow.query !== true && (parsed.search !== '' || parsed.hash !== '')) return 'must not have a query or fragment';
   if (parsed.protocol === 'http:' && !allowInsecureHttp && !isLoopback(parsed.hostname)) {
     return 'uses plain http off loopback (use https, or set allowInsecureHttp)';
   }

@@ -6,7 +6,9 @@ import {
   type AccessPolicyView,
   type Realm,
 } from './access-policy.js';
+import { armDeadline, raceDeadline } from './deadline.js';
 import { deepFreeze } from './deep-freeze.js';
+import { estimateHeapBytes } from './heap-size.js';
 import { AuthError } from './errors.js';
 import type { AuthEvent } from './events.js';
 
@@ -25,12 +27,17 @@ export interface PolicyResolverOptions {
   cluster: string | undefined;
   ttlMs: number;
   maxEntries: number;
+  /** Estimated bytes of every resolution held; one over a hundredth of it is not kept. */
+  maxBytes: number;
   /** How long a store call may take before the request is a 503. */
   timeoutMs: number;
+  /** Aborted by `close()`: calls still waiting on the store are refused at once. */
+  signal: AbortSignal;
   emit: ((event: AuthEvent) => void) | undefined;
 }
 
 const READ_SCOPE = /:read$/;
+const ENTRY_OVERHEAD_BYTES = 256;
 const resolvedViews = new WeakMap<AccessPolicyView, ResolvedPolicy>();
 
 /**
@@ -60,7 +67,13 @@ export class PolicyResolver {
   constructor(options: PolicyResolverOptions) {
     this.#options = options;
     this.#record = typeof options.store === 'function' ? undefined : new Map(Object.entries(options.store));
-    this.#cache = new LRUCache({ max: options.maxEntries });
+    this.#cache = new LRUCache({
+      max: options.maxEntries,
+      maxSize: options.maxBytes,
+      maxEntrySize: Math.floor(options.maxBytes / 100),
+      // The key is the JSON of the names; the view holds realms, scopes and tenants.
+      sizeCalculation: (entry, key) => key.length + ENTRY_OVERHEAD_BYTES + estimateHeapBytes(entry.policy?.view),
+    });
   }
 
   /**
@@ -110,6 +123,7 @@ export class PolicyResolver {
           // Several names make a read-only policy even when the store knows only one of them.
           const policy =
             policies.length === 0 ? undefined : combine(policies, names.length > 1, this.#options.cluster, untilMs);
+          // lru-cache skips an entry over maxEntrySize: it is then resolved again next time.
           this.#cache.set(key, { policy, untilMs });
           return policy;
         })
@@ -130,16 +144,18 @@ export class PolicyResolver {
     }
     const store = this.#options.store as (names: string[]) => Promise<unknown>;
     let answer: unknown;
-    let timer: NodeJS.Timeout | undefined;
+    const deadline = armDeadline(this.#options.timeoutMs, this.#options.signal);
     try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the access-policy store did not answer in time')), this.#options.timeoutMs);
-      });
-      answer = await Promise.race([store([...names]), timeout]);
+      answer = await raceDeadline(Promise.resolve(store([...names])), deadline);
     } catch (error) {
-      throw new AuthError('policy_store_unavailable', 'the access-policy store failed; try again later', { cause: error });
+      const cause = deadline.expired
+        ? new Error('the access-policy store did not answer in time')
+        : this.#options.signal.aborted
+          ? new Error('the authenticator was closed')
+          : error;
+      throw new AuthError('policy_store_unavailable', 'the access-policy store failed; try again later', { cause });
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
     let parsed: ReturnType<typeof namedAccessPoliciesSchema.safeParse>;
     try {

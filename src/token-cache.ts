@@ -9,7 +9,20 @@ export interface Cacheable {
   key: { live: boolean; trusted?: (now: number) => boolean };
   /** `exp` in milliseconds. */
   expiresAtMs: number;
+  /** An estimate, from above, of the heap the value holds (its claims, mostly). */
+  bytes: number;
 }
+
+/** Bounds of a {@link TokenCache}. @internal */
+export interface TokenCacheLimits {
+  maxEntries: number;
+  /** Bytes of every entry together; one entry over a hundredth of it is not kept. */
+  maxBytes: number;
+  ttlMs: number;
+}
+
+/** What an entry costs beyond its value and token: the entry, its map node and key. */
+const ENTRY_OVERHEAD_BYTES = 256;
 
 interface Entry<T> {
   /** The whole token: the map key is only its tail. */
@@ -32,8 +45,9 @@ function keyOf(token: string): string {
 }
 
 /**
- * Verified tokens by their exact string, bounded (LRU), each entry valid until the
- * earlier of its `exp` and the TTL and only while its key is still published.
+ * Verified tokens by their exact string, bounded (LRU) in entries and in estimated bytes,
+ * each entry valid until the earlier of its `exp` and the TTL and only while its key is
+ * still published.
  * Concurrent verifications of one token share one promise. Failures are never kept.
  * @internal
  */
@@ -42,10 +56,19 @@ export class TokenCache<T extends Cacheable> {
   /** Verifications in flight, by the same tail key; `token` tells a collision apart. */
   readonly #pending = new Map<string, { token: string; promise: Promise<T> }>();
   readonly #ttlMs: number;
+  readonly #maxEntryBytes: number;
 
-  constructor(maxEntries: number, ttlMs: number) {
-    this.#entries = new LRUCache({ max: maxEntries });
+  constructor({ maxEntries, maxBytes, ttlMs }: TokenCacheLimits) {
+    this.#maxEntryBytes = Math.floor(maxBytes / 100);
+    this.#entries = new LRUCache({ max: maxEntries, maxSize: maxBytes, maxEntrySize: this.#maxEntryBytes });
     this.#ttlMs = ttlMs;
+  }
+
+  /** What `value` for `token` costs in the cache; 0 means it is not cached. */
+  #sizeOf(token: string, value: T): number {
+    // The token string is the sender's (a sliced header, up to 16 KiB), kept alive by the entry.
+    const bytes = ENTRY_OVERHEAD_BYTES + token.length + value.bytes;
+    return bytes > this.#maxEntryBytes ? 0 : bytes;
   }
 
   /** The cached value for `token` when still valid at `now`; drops it otherwise. */
@@ -73,7 +96,9 @@ export class TokenCache<T extends Cacheable> {
         this.#pending.delete(cacheKey);
         const now = Date.now();
         const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs);
-        if (untilMs > now) this.#entries.set(cacheKey, { token, value, untilMs });
+        const size = this.#sizeOf(token, value);
+        // An entry over a hundredth of the budget is verified but not kept (rule 23).
+        if (untilMs > now && size !== 0) this.#entries.set(cacheKey, { token, value, untilMs }, { size });
         return value;
       },
       (error: unknown) => {
@@ -87,6 +112,11 @@ export class TokenCache<T extends Cacheable> {
 
   get size(): number {
     return this.#entries.size;
+  }
+
+  /** The estimated bytes of every entry held. */
+  get bytes(): number {
+    return this.#entries.calculatedSize;
   }
 
   clear(): void {

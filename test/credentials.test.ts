@@ -314,6 +314,17 @@ describe('strict base64', () => {
 });
 
 describe('parseCredentials and checkTokenShape', () => {
+  it('trims spaces and tabs at both ends only, also around a long inner run of blanks', () => {
+    const inner = ' \t'.repeat(4000);
+    const padded = `\t  Bearer t1:${FAKE}${inner}x \t `;
+    expect(padded.length).toBeLessThanOrEqual(MAX_AUTHORIZATION_LENGTH);
+    // The inner run stays part of the token, which is then refused for its shape.
+    const credentials = parseCredentials({ authorization: padded }, DEFAULT_RULES);
+    expect(credentials.token).toBe(`${FAKE}${inner}x`);
+    expect(parseCredentials({ authorization: ` \t Bearer t1:${FAKE}\t` }, DEFAULT_RULES).token).toBe(FAKE);
+    expect(() => parseCredentials({ authorization: ' \t'.repeat(8000) }, DEFAULT_RULES)).toThrow('no credentials were sent');
+  });
+
   it('parseCredentials does not check the token shape', () => {
     expect(parseCredentials(auth('Bearer t1:not a jwt'), DEFAULT_RULES)).toStrictEqual({
       scheme: 'bearer',

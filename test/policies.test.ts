@@ -85,7 +85,17 @@ function thrown(call: () => unknown): AuthError {
 }
 
 function resolver(store: AccessPolicyStore, overrides: Partial<PolicyResolverOptions> = {}): PolicyResolver {
-  return new PolicyResolver({ store, cluster: undefined, ttlMs: 60_000, maxEntries: 100, timeoutMs: 5_000, emit: undefined, ...overrides });
+  return new PolicyResolver({
+    store,
+    cluster: undefined,
+    ttlMs: 60_000,
+    maxEntries: 100,
+    maxBytes: 64 * 1024 * 1024,
+    timeoutMs: 5_000,
+    signal: new AbortController().signal,
+    emit: undefined,
+    ...overrides,
+  });
 }
 
 /** A store function counting its calls and the names it was asked for. */

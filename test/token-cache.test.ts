@@ -9,8 +9,14 @@ const HOUR_MS = 3_600_000;
 /** Longer than the cache's map key, so that tokens can share it. */
 const SHARED_TAIL = 'S'.repeat(40);
 
-function valueNamed(name: string, expiresAtMs = Date.now() + HOUR_MS): Value {
-  return { name, key: { live: true }, expiresAtMs };
+function valueNamed(name: string, expiresAtMs = Date.now() + HOUR_MS, bytes = 100): Value {
+  return { name, key: { live: true }, expiresAtMs, bytes };
+}
+
+const MIB = 1024 * 1024;
+
+function limits(maxEntries: number, ttlMs: number, maxBytes = 64 * MIB) {
+  return { maxEntries, ttlMs, maxBytes };
 }
 
 /** A verification that settles when told to, counting its calls. */
@@ -34,7 +40,7 @@ afterEach(() => {
 
 describe('TokenCache', () => {
   it('shares one verification between concurrent callers of the same token, then serves it', async () => {
-    const cache = new TokenCache<Value>(10, HOUR_MS);
+    const cache = new TokenCache<Value>(limits(10, HOUR_MS));
     const first = deferredVerify('one');
     const joined = [cache.verify('a.b.c', first.verify), cache.verify('a.b.c', first.verify)];
     first.settle();
@@ -45,7 +51,7 @@ describe('TokenCache', () => {
   });
 
   it('keeps tokens that share a tail apart: no joined verification, no wrong hit', async () => {
-    const cache = new TokenCache<Value>(10, HOUR_MS);
+    const cache = new TokenCache<Value>(limits(10, HOUR_MS));
     const left = `left.x.${SHARED_TAIL}`;
     const right = `right.y.${SHARED_TAIL}`;
     const leftVerify = deferredVerify('left');
@@ -62,7 +68,7 @@ describe('TokenCache', () => {
   });
 
   it('does not keep a failure, and verifies again next time', async () => {
-    const cache = new TokenCache<Value>(10, HOUR_MS);
+    const cache = new TokenCache<Value>(limits(10, HOUR_MS));
     const failing = deferredVerify('never');
     const result = cache.verify('a.b.c', failing.verify);
     failing.fail(new Error('bad signature'));
@@ -77,7 +83,7 @@ describe('TokenCache', () => {
 
   it('drops an entry at exp, at the TTL, and once its key is gone', async () => {
     vi.useFakeTimers({ now: 1_000_000 });
-    const cache = new TokenCache<Value>(10, 60_000);
+    const cache = new TokenCache<Value>(limits(10, 60_000));
     await cache.verify('exp.soon.x', async () => valueNamed('exp', Date.now() + 30_000));
     await cache.verify('ttl.first.x', async () => valueNamed('ttl'));
     const gone = valueNamed('gone');
@@ -91,5 +97,29 @@ describe('TokenCache', () => {
     vi.advanceTimersByTime(30_000);
     expect(cache.get('ttl.first.x', Date.now())).toBeUndefined();
     expect(cache.size).toBe(0);
+  });
+
+  it('holds no more estimated bytes than maxBytes, evicting the least recently used', async () => {
+    const maxBytes = 64 * 1024;
+    const cache = new TokenCache<Value>(limits(10_000, HOUR_MS, maxBytes));
+    // Each entry just under a hundredth of the budget: about a hundred fit, not a thousand.
+    for (let index = 0; index < 1000; index += 1) {
+      await cache.verify(`token.${index}.x`, async () => valueNamed(String(index), undefined, 300));
+    }
+    expect(cache.bytes).toBeLessThanOrEqual(maxBytes);
+    expect(cache.size).toBeGreaterThan(50);
+    expect(cache.size).toBeLessThan(200);
+    expect(cache.get('token.999.x', Date.now())?.name).toBe('999');
+    expect(cache.get('token.0.x', Date.now())).toBeUndefined();
+  });
+
+  it('verifies but does not keep an entry over a hundredth of maxBytes', async () => {
+    const cache = new TokenCache<Value>(limits(10, HOUR_MS, 100 * 1024));
+    const big = await cache.verify('big.token.x', async () => valueNamed('big', undefined, 1024 + 1));
+    expect(big.name).toBe('big');
+    expect(cache.get('big.token.x', Date.now())).toBeUndefined();
+    const small = await cache.verify('small.token.x', async () => valueNamed('small', undefined, 200));
+    expect(cache.get('small.token.x', Date.now())).toBe(small);
+    expect(cache.size).toBe(1);
   });
 });
