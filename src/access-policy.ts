@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeProblems, STORE_ANSWER } from './option-problems.js';
 import { tenantIdProblem } from './tenant-id.js';
 
 /** Where an access policy applies: a tenant (or `*` for all), optionally narrowed. */
@@ -72,7 +73,25 @@ export const accessPolicySchema = z.strictObject({
   displayName: z.string().optional(),
 });
 
-/** Validates what a store function returns. @internal */
-export const namedAccessPoliciesSchema = z.array(
-  accessPolicySchema.extend({ name: nonEmptyString }),
-);
+const namedAccessPolicies = z.array(accessPolicySchema.extend({ name: nonEmptyString }));
+
+/** The outcome of validating what a store function returned. @internal */
+export type StoreAnswer =
+  | { success: true; data: NamedAccessPolicy[] }
+  | { success: false; error: Error };
+
+/**
+ * Validates what a store function returns. A failure is an Error whose message names each
+ * problem by its path (`policies[0].realms[0].tenant` is required ...), for the operator:
+ * values are named by their type only, since a store may echo anything, token-derived
+ * names included (rule 25).
+ * @internal
+ */
+export const namedAccessPoliciesSchema = {
+  safeParse(answer: unknown): StoreAnswer {
+    const parsed = namedAccessPolicies.safeParse(answer, { reportInput: true });
+    if (parsed.success) return { success: true, data: parsed.data };
+    const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['policies', ...issue.path] }));
+    return { success: false, error: new Error(describeProblems(issues, STORE_ANSWER).join(' ')) };
+  },
+};

@@ -1,6 +1,7 @@
 import type { JWTPayload } from './jwt-types.js';
 import type { AccessPolicyView } from './access-policy.js';
 import { registerAuthenticateNow, type AuthenticateNow } from './authenticate-now.js';
+import { checkAuthorizeOptions } from './authorize-options.js';
 import {
   checkTokenShape,
   parseCredentials,
@@ -15,10 +16,10 @@ import { registerListeners, type AuthEvent, type EventListener } from './events.
 import { IssuerKeys, type IssuerStatus } from './keys.js';
 import { resolveOptions, type AuthenticatorOptions } from './options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from './policies.js';
-import { extractPolicyNames, PolicyNameMemo } from './policy-names.js';
 import { estimateHeapBytes } from './heap-size.js';
-import { TokenCache } from './token-cache.js';
+import { extractPolicyNames, PolicyNameMemo } from './policy-names.js';
 import { refusalReason } from './refusal-reason.js';
+import { TokenCache } from './token-cache.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from './verify.js';
 
 /** An accepted request. */
@@ -53,9 +54,9 @@ export interface AuthorizeOptions {
 interface TokenEntry extends VerifiedToken {
   policyNames: string[];
   policy: ResolvedPolicy | undefined;
-}
   /** Estimated heap of the claims and names, for `cache.maxBytes`. */
   bytes: number;
+}
 
 /** The state of every trusted issuer, for readiness probes. */
 export interface AuthenticatorStatus {
@@ -143,10 +144,10 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     cluster: resolved.cluster,
     ttlMs: resolved.cache.ttlMs,
     maxEntries: resolved.cache.maxEntries,
-    timeoutMs: resolved.jwks.timeoutMs,
     maxBytes: resolved.cache.maxBytes,
-    emit,
+    timeoutMs: resolved.jwks.timeoutMs,
     signal: lifetime.signal,
+    emit,
   });
   const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
   const verifyEntry = async (token: string): Promise<TokenEntry> => {
@@ -159,8 +160,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       expiresAtMs: verified.expiresAtMs,
       policyNames: Object.freeze(policyNames) as string[],
       policy: undefined,
-    };
       bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
+    };
   };
   const challenge = { basic: resolved.credentials.basic };
   let closed = false;
@@ -278,6 +279,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     },
 
     authorize(result, options = {}) {
+      checkAuthorizeOptions(options);
       try {
         const policy = policyOfView(result.accessPolicy);
         checkTenants(policy, options.tenant === undefined ? result.tenants : splitTenants(options.tenant));

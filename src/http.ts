@@ -14,7 +14,11 @@ export interface NodeRequestLike {
 /** A scope, or how to choose one per request (for example from the method). */
 export type ScopeOption<Request> = string | ((request: Request) => string | undefined);
 
-/** Options every adapter takes. */
+/**
+ * Options every adapter takes. They are checked when the middleware is made (Fastify: when
+ * the plugin registers): an unknown key, such as `scopes` for `scope`, or a value of the
+ * wrong type is a `ConfigError` then, never a check silently skipped.
+ */
 export interface AdapterOptions<Request> {
   /** Scope each request needs, checked with `auth.authorize`. */
   scope?: ScopeOption<Request>;
@@ -82,6 +86,27 @@ function authorized(auth: Authenticator, result: AuthResult, scope: string | und
 function refusalOf(error: unknown): AuthError {
   if (error instanceof AuthError) return error;
   throw error;
+}
+
+/**
+ * Hands the outcome of a request that had to wait to `answer`. Anything else thrown on the
+ * way (a scope function, an authenticator wrapper, a scope that is not a string, `answer`
+ * itself) goes to `fail`, the framework's error path, so that it never becomes an
+ * unhandled rejection.
+ * @internal
+ */
+export function whenSettled(
+  pending: Promise<Outcome>,
+  answer: (outcome: Outcome) => void,
+  fail: (error: unknown) => void,
+): void {
+  pending.then((outcome) => {
+    try {
+      answer(outcome);
+    } catch (error) {
+      fail(error);
+    }
+  }, fail);
 }
 
 /** Replaces the forwarded tenant header with the verified tenant. @internal */

@@ -9,6 +9,7 @@ import {
 import { toMilliseconds, type Duration } from './duration.js';
 import { ConfigError } from './errors.js';
 import type { EventListener } from './events.js';
+import { enclosable, goRegexpProblem } from './go-regexp.js';
 import { goLowercase } from './lowercase.js';
 import { describeProblems } from './option-problems.js';
 
@@ -90,10 +91,10 @@ export interface ResolvedOptions {
 }
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 /** Below this, a hundredth of the budget holds no ordinary token. */
 const MIN_CACHE_BYTES = 64 * 1024;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function duration(fallback: string, { positive = false, maxMs = Infinity } = {}) {
   return z.unknown().optional().transform((value, context) => {
@@ -136,8 +137,13 @@ const regex = z.string().transform((pattern, context) => {
     context.addIssue({ code: 'custom', message: `is not valid RE2 syntax (${reason}); RE2 has no backreferences or lookaround` });
     return z.NEVER;
   }
+  const goProblem = goRegexpProblem(pattern);
+  if (goProblem !== undefined) {
+    context.addIssue({ code: 'custom', message: goProblem });
+    return z.NEVER;
+  }
   // Alternating with the empty pattern makes every group show up in a match of ''.
-  const groups = (new RE2(`(?:${pattern})|`, 'u').exec('')?.length ?? 1) - 1;
+  const groups = (new RE2(`(?:${enclosable(pattern)})|`, 'u').exec('')?.length ?? 1) - 1;
   if (groups < 1) {
     context.addIssue({ code: 'custom', message: 'needs a capture group, such as "(.*)": its first group is the policy name' });
     return z.NEVER;
@@ -145,17 +151,30 @@ const regex = z.string().transform((pattern, context) => {
   return compiled;
 });
 
-const policyRecord = z.record(z.string(), accessPolicySchema).superRefine((record, context) => {
-  for (const name of Object.keys(record)) {
+// Each policy is checked on its own and its problems added as they are (never aborting), so
+// that the union of function and record in `accessPolicies` reports them with their paths
+// instead of one "must be a record or a function".
+const policyRecord = z.record(z.string(), z.unknown()).transform((record, context) => {
+  const policies: Record<string, AccessPolicy> = {};
+  for (const [name, value] of Object.entries(record)) {
     if (name.length === 0) {
-      context.addIssue({ code: 'custom', message: 'has an empty policy name' });
+      context.addIssue({ code: 'custom', message: 'has an empty policy name', continue: true });
     } else if (name !== goLowercase(name)) {
       context.addIssue({
         code: 'custom',
         message: `has the policy "${name}", which no token can name: names from tokens are lowercased, so call it "${goLowercase(name)}"`,
+        continue: true,
       });
     }
+    const parsed = accessPolicySchema.safeParse(value, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [name, ...issue.path], continue: true });
+    } else {
+      // Defined, not assigned: a policy named "__proto__" must stay a policy.
+      Object.defineProperty(policies, name, { value: parsed.data, enumerable: true, writable: true, configurable: true });
+    }
   }
+  return policies;
 });
 
 const optionsSchema = z.strictObject({
@@ -178,6 +197,7 @@ const optionsSchema = z.strictObject({
     .strictObject({
       ttl: duration('10m', { positive: true }),
       maxEntries: z.number().int().min(1).default(10_000),
+      maxBytes: z.number().int().min(MIN_CACHE_BYTES).default(DEFAULT_CACHE_BYTES),
     })
     .prefault({}),
   jwks: z
@@ -197,7 +217,6 @@ const optionsSchema = z.strictObject({
 export function resolveOptions(input: unknown): ResolvedOptions {
   const parsed = optionsSchema.safeParse(input, { reportInput: true });
   const problems = parsed.success ? [] : describeProblems(parsed.error.issues);
-      maxBytes: z.number().int().min(MIN_CACHE_BYTES).default(DEFAULT_CACHE_BYTES),
   // Checked on the raw input too, so one ConfigError lists every problem at once.
   const raw: Record<string, unknown> = typeof input === 'object' && input !== null ? { ...input } : {};
   const rawIssuers = [raw.issuerUrl].flat().filter((issuer): issuer is string => typeof issuer === 'string' && issuer !== '');

@@ -82,7 +82,7 @@ describe('defaults', () => {
     expect(resolved.cluster).toBeUndefined();
     expect(resolved.typ).toBeUndefined();
     expect(resolved.credentials).toStrictEqual({ bearer: true, basic: true });
-    expect(resolved.cache).toStrictEqual({ ttlMs: 600_000, maxEntries: 10_000 });
+    expect(resolved.cache).toStrictEqual({ ttlMs: 600_000, maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 });
     expect(resolved.jwks).toStrictEqual({ cooldownMs: 30_000, maxAgeMs: 600_000, timeoutMs: 5_000, maxStaleMs: 86_400_000 });
     expect(resolved.allowInsecureHttp).toBe(false);
     expect(resolved.fetch).toBe(globalThis.fetch);
@@ -109,7 +109,7 @@ describe('defaults', () => {
 
   it('fills partial nested objects with defaults', () => {
     const resolved = resolve({ cache: { maxEntries: 5 }, jwks: { timeout: '1s' }, credentials: { basic: false } });
-    expect(resolved.cache).toStrictEqual({ ttlMs: 600_000, maxEntries: 5 });
+    expect(resolved.cache).toStrictEqual({ ttlMs: 600_000, maxEntries: 5, maxBytes: 64 * 1024 * 1024 });
     expect(resolved.jwks).toStrictEqual({ cooldownMs: 30_000, maxAgeMs: 600_000, timeoutMs: 1_000, maxStaleMs: 86_400_000 });
     expect(resolved.credentials).toStrictEqual({ bearer: true, basic: false });
   });
@@ -430,6 +430,139 @@ describe('ConfigError for every bad option', () => {
     expect(problem).toMatch(/got "bad header/);
     expect(problem).not.toContain(long);
     expect(problem.length).toBeLessThan(300);
+  });
+});
+
+describe('access-policy problems name their path (rule 24)', () => {
+  const policies = (team1: unknown): Options => withOptions({ accessPolicies: { team1 } });
+
+  it.each([
+    [
+      'a realm given as a string',
+      { scopes: ['metrics:read'], realms: ['tenant-1'] },
+      '`accessPolicies.team1.realms[0]` must be a realm such as { tenant: "tenant-1" }; got "tenant-1".',
+    ],
+    [
+      'scopes given as one string',
+      { scopes: 'metrics:read', realms: [{ tenant: 'tenant-1' }] },
+      '`accessPolicies.team1.scopes` must be a list of scope strings; got "metrics:read".',
+    ],
+    [
+      'no realms',
+      { scopes: ['metrics:read'] },
+      '`accessPolicies.team1.realms` is required: it must be a list of realms such as [{ tenant: "tenant-1" }].',
+    ],
+    [
+      'a realm without its tenant',
+      { scopes: [], realms: [{ cluster: 'eu-1' }] },
+      '`accessPolicies.team1.realms[0].tenant` is required: it must be a tenant ID or "*".',
+    ],
+    [
+      'a policy that is not an object',
+      'metrics:read',
+      '`accessPolicies.team1` must be an access policy such as { scopes: ["metrics:read"], realms: [{ tenant: "tenant-1" }] }; got "metrics:read".',
+    ],
+    [
+      'a label selector that is not a string',
+      { scopes: [], realms: [{ tenant: 'a', labelSelectors: [5] }] },
+      '`accessPolicies.team1.realms[0].labelSelectors[0]` must be a non-empty label selector such as \'{env="prod"}\'; got 5.',
+    ],
+  ])('%s', (_label, team1, expected) => {
+    expect(configError(policies(team1)).problems).toStrictEqual([expected]);
+  });
+
+  it('names a misspelt key and the key it most likely meant, at every level', () => {
+    const error = configError(policies({ scope: ['metrics:read'], realms: [{ tennant: 'tenant-1' }], display_name: 'Team 1' }));
+    expect(error.problems).toStrictEqual([
+      '`accessPolicies.team1.scopes` is required: it must be a list of scope strings.',
+      '`accessPolicies.team1.realms[0].tenant` is required: it must be a tenant ID or "*".',
+      '`accessPolicies.team1.realms[0].tennant` is not an option (did you mean `tenant`?).',
+      '`accessPolicies.team1.scope` is not an option (did you mean `scopes`?).',
+      '`accessPolicies.team1.display_name` is not an option (did you mean `displayName`?).',
+    ]);
+  });
+
+  it('lists the problems of every policy, with names that need quoting, next to other options', () => {
+    const error = configError(
+      withOptions({
+        audience: '',
+        accessPolicies: {
+          '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'bad tenant' }] },
+          team2: { scopes: [''], realms: [] },
+          Team3: { scopes: [], realms: [] },
+        },
+      }),
+    );
+    expect(error.problems).toHaveLength(4);
+    problemAbout(error, 'audience');
+    expect(problemAbout(error, 'accessPolicies["1234567890"].realms[0].tenant')).toMatch(/not "\*" or a valid tenant ID/);
+    problemAbout(error, 'accessPolicies.team2.scopes[0]');
+    expect(problemAbout(error, 'accessPolicies` has the policy "Team3"')).toContain('"team3"');
+  });
+
+  it('still describes a value that is neither a record nor a function as a whole', () => {
+    for (const accessPolicies of ['team1', ['team1'], null, 5]) {
+      const problem = problemAbout(configError(withOptions({ accessPolicies })), 'accessPolicies');
+      expect(problem).toMatch(/^`accessPolicies` must be a record of access policies keyed by name, or an async function of the names; got /);
+    }
+  });
+
+  it('keeps the validated policies, not the objects it was given', () => {
+    const team1 = { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] };
+    const resolved = resolve({ accessPolicies: { team1 } }).accessPolicies as Record<string, unknown>;
+    expect(resolved).toStrictEqual({ team1 });
+    expect(resolved.team1).not.toBe(team1);
+  });
+});
+
+describe('"did you mean" hints catch near misses, not only case', () => {
+  it.each([
+    ['tennantHeader', 'tenantHeader'],
+    ['algorithm', 'algorithms'],
+    ['accesPolicies', 'accessPolicies'],
+    ['audiences', 'audience'],
+    ['issuer', 'issuerUrl'],
+    ['access_policy_claim', 'accessPolicyClaim'],
+    ['requireTenat', 'requireTenant'],
+  ])('`%s` suggests `%s`', (given, meant) => {
+    const error = configError(withOptions({ [given]: 'x' }));
+    expect(error.problems).toContain(`\`${given}\` is not an option (did you mean \`${meant}\`?).`);
+  });
+
+  it('suggests inside nested options too', () => {
+    expect(configError(withOptions({ jwks: { cooldwn: '1s' } })).problems).toStrictEqual([
+      '`jwks.cooldwn` is not an option (did you mean `jwks.cooldown`?).',
+    ]);
+  });
+
+  it.each(['credentials.jwt', 'policies', 'x'])('gives no hint for `%s`, which is close to nothing', (given) => {
+    const [parent, key] = given.includes('.') ? given.split('.') : [undefined, given];
+    const changes = parent === undefined ? { [given]: true } : { [parent]: { [key ?? '']: true } };
+    const problem = problemAbout(configError(withOptions(changes)), given);
+    expect(problem).toBe(`\`${given}\` is not an option.`);
+  });
+});
+
+describe('accessPolicyRegex and Go', () => {
+  it.each(['pref-\\C([0-9]+)', '(\\C)', '(a)|\\C', '(x)\\\\\\C'])('refuses %s: Go rejects \\C', (accessPolicyRegex) => {
+    const problem = problemAbout(configError(withOptions({ accessPolicyRegex })), 'accessPolicyRegex');
+    expect(problem).toMatch(/\\C \(any byte\), which RE2 accepts but Go's regexp, used by GEM, rejects/);
+  });
+
+  it('refuses \\C inside a character class, as RE2 itself does', () => {
+    expect(problemAbout(configError(withOptions({ accessPolicyRegex: '[\\C](x)' })), 'accessPolicyRegex')).toMatch(/RE2/);
+  });
+
+  it.each([
+    ['an escaped backslash followed by C', 'pref-\\\\C-(.*)', 'pref-\\C-team1', 'team1'],
+    ['\\C quoted between \\Q and \\E', '(\\Q\\C\\E)(.*)', '\\Cteam1', '\\C'],
+    ['a \\Q quote left open to the end', '(.*)-\\Q\\C', 'team1-\\C', 'team1'],
+  ])('accepts %s', (_label, accessPolicyRegex, value, name) => {
+    expect(resolve({ accessPolicyRegex }).accessPolicyRegex.exec(value)?.[1]).toBe(name);
+  });
+
+  it('still wants a capture group when a \\Q quote runs to the end', () => {
+    expect(problemAbout(configError(withOptions({ accessPolicyRegex: '\\Q(x)' })), 'accessPolicyRegex')).toMatch(/capture group/);
   });
 });
 

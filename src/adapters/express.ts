@@ -13,12 +13,14 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthResult, Authenticator } from '../authenticator.js';
+import { middlewareSettings } from '../adapter-options.js';
 import { AuthError } from '../errors.js';
 import {
   authenticateRequest,
   errorResponse,
   forwardTenant,
   scopeFor,
+  whenSettled,
   type AdapterOptions,
   type Outcome,
 } from '../http.js';
@@ -54,14 +56,18 @@ export type ExpressMiddleware = (
 /**
  * Authenticates each request, sets `req.auth`, and answers refusals with their status,
  * `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
+ * Anything else that fails on the way (a scope function that throws) goes to `next(error)`.
+ *
+ * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
 export function middleware(auth: Authenticator, options: ExpressMiddlewareOptions = {}): ExpressMiddleware {
+  const { authenticator, scope, forwardTenantHeader, passErrors } = middlewareSettings<ExpressRequestLike>('express', auth, options);
   const answer = (request: ExpressRequestLike, response: ServerResponse, outcome: Outcome, next: (error?: unknown) => void) => {
     if (!(outcome instanceof AuthError)) {
       request.auth = outcome;
-      forwardTenant(request, options.forwardTenantHeader, outcome);
+      forwardTenant(request, forwardTenantHeader, outcome);
       next();
-    } else if (options.passErrors) {
+    } else if (passErrors) {
       next(outcome);
     } else {
       const { status, headers, body } = errorResponse(outcome);
@@ -71,8 +77,14 @@ export function middleware(auth: Authenticator, options: ExpressMiddlewareOption
   };
   // A cached token calls `next` in the same tick.
   return (request, response, next) => {
-    const outcome = authenticateRequest(auth, request, scopeFor(options.scope, request));
-    if (outcome instanceof Promise) outcome.then((settled) => answer(request, response, settled, next), next);
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = authenticateRequest(authenticator, request, scopeFor(scope, request));
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (outcome instanceof Promise) whenSettled(outcome, (settled) => answer(request, response, settled, next), next);
     else answer(request, response, outcome, next);
   };
 }

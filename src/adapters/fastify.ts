@@ -16,12 +16,14 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AuthResult, Authenticator } from '../authenticator.js';
+import { pluginSettings } from '../adapter-options.js';
 import { AuthError } from '../errors.js';
 import {
   authenticateRequest,
   errorResponse,
   forwardTenant,
   scopeFor,
+  whenSettled,
   type AdapterOptions,
   type Outcome,
 } from '../http.js';
@@ -35,17 +37,22 @@ declare module 'fastify' {
   }
 }
 
-/** Options of the Fastify plugin. */
+/**
+ * Options of the Fastify plugin, checked when it registers: a missing authenticator or an
+ * unknown or mistyped option makes `register()` and `ready()` reject with a `ConfigError`.
+ * Fastify's own register options (`prefix`, `logLevel`, `logSerializers`) are allowed.
+ */
 export interface TenantgateFastifyOptions extends AdapterOptions<FastifyRequest> {
-  /** The authenticator to use. */
+  /** The authenticator to use, from `createAuthenticator`. */
   authenticator: Authenticator;
 }
 
 const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, options) => {
-  const { authenticator, scope, forwardTenantHeader } = options;
+  // Checked here, so that a bad option makes `register()` and `ready()` reject.
+  const { authenticator, scope, forwardTenantHeader } = pluginSettings<FastifyRequest>(options);
   // Fastify wants every request decoration declared up front; null until the hook sets it.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null as unknown as AuthResult);
-  const answer = (request: FastifyRequest, reply: FastifyReply, outcome: Outcome, done: () => void): void => {
+  const answer = (request: FastifyRequest, reply: FastifyReply, outcome: Outcome, done: (error?: Error) => void): void => {
     if (outcome instanceof AuthError) {
       const { status, headers, body } = errorResponse(outcome);
       reply.code(status).headers(headers).send(body);
@@ -57,11 +64,25 @@ const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, opt
   };
   // A callback hook, not an async one: a cached token goes on in the same tick.
   fastify.addHook('onRequest', (request, reply, done) => {
-    const outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
-    if (outcome instanceof Promise) outcome.then((settled) => answer(request, reply, settled, done), done);
-    else answer(request, reply, outcome, done);
+    let outcome: Outcome | Promise<Outcome>;
+    try {
+      outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
+    } catch (error) {
+      done(asError(error));
+      return;
+    }
+    if (outcome instanceof Promise) {
+      whenSettled(outcome, (settled) => answer(request, reply, settled, done), (error) => done(asError(error)));
+    } else {
+      answer(request, reply, outcome, done);
+    }
   });
 };
+
+/** Anything but a refusal goes to Fastify's error handling, which expects an Error. */
+function asError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
 
 /** The tenantgate Fastify plugin: decorates `request.auth` and adds an `onRequest` hook. */
 export const tenantgate = fp(plugin, { name: 'tenantgate', fastify: '4.x || 5.x' });

@@ -13,6 +13,7 @@
 import type { IncomingMessage } from 'node:http';
 import type {} from 'koa';
 import type { AuthResult, Authenticator } from '../authenticator.js';
+import { middlewareSettings } from '../adapter-options.js';
 import { AuthError } from '../errors.js';
 import {
   authenticateRequest,
@@ -52,8 +53,13 @@ export type KoaMiddleware = (context: KoaContextLike, next: () => Promise<unknow
 /**
  * Authenticates each request, sets `ctx.state.auth`, and answers refusals with their
  * status, `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
+ * Anything else that fails on the way (a scope function that throws) rejects the returned
+ * promise, for Koa's error handling.
+ *
+ * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
 export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = {}): KoaMiddleware {
+  const { authenticator, scope, forwardTenantHeader } = middlewareSettings<KoaContextLike>('koa', auth, options);
   const answer = (context: KoaContextLike, next: () => Promise<unknown>, outcome: Outcome): Promise<void> => {
     if (outcome instanceof AuthError) {
       const { status, headers, body } = errorResponse(outcome);
@@ -63,14 +69,19 @@ export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = 
       return Promise.resolve();
     }
     context.state.auth = outcome;
-    forwardTenant(context.req, options.forwardTenantHeader, outcome);
+    forwardTenant(context.req, forwardTenantHeader, outcome);
     return next().then(nothing);
   };
   // Not an async function: a cached token goes on to `next` without an extra await.
   return (context, next) => {
-    const outcome = authenticateRequest(auth, context.req, scopeFor(options.scope, context));
-    if (outcome instanceof Promise) return outcome.then((settled) => answer(context, next, settled));
-    return answer(context, next, outcome);
+    try {
+      const outcome = authenticateRequest(authenticator, context.req, scopeFor(scope, context));
+      if (outcome instanceof Promise) return outcome.then((settled) => answer(context, next, settled));
+      return answer(context, next, outcome);
+    } catch (error) {
+      // A rejection, never a throw, whoever composes the middleware.
+      return Promise.reject(error);
+    }
   };
 }
 
