@@ -25,7 +25,9 @@ import {
   type Outcome,
 } from '../http.js';
 
-export type { AdapterOptions, ScopeOption } from '../http.js';
+export type { AdapterOptions, ErrorResponse, ScopeOption } from '../http.js';
+/** The status, headers and JSON body the middleware sends for a refusal; for an error handler behind `passErrors`. */
+export { errorResponse } from '../http.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
