@@ -5,46 +5,55 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { NamedAccessPolicy } from './access-policy.js';
+import type { AccessPolicyStore } from './access-policy.js';
+import { EXIT, packageVersion, usage } from './cli-usage.js';
 import { runDemo } from './demo.js';
 import { ConfigError } from './errors.js';
 import { inspect, type Inspection } from './inspect.js';
+import { credentialHeader } from './inspect-credential.js';
 import type { AuthenticatorOptions } from './options.js';
-
-const USAGE = `Usage: tenantgate <command>
-
-Commands:
-  demo       walk through the main job against a local issuer
-  inspect    explain, check by check, why a token is accepted or rejected
-  help       show this text
-
-tenantgate inspect --issuer URL --audience A --claim C --regex R
-                   [--tenant T] [--policies FILE] [--typ T] [--clock-tolerance 30s]
-                   [--allow-insecure-http] [--json] TOKEN_OR_HEADER
-  TOKEN_OR_HEADER is a JWT, tenant:jwt, or a whole "Bearer ..."/"Basic ..." value;
-  with none (or "-"), it is read from standard input. --audience false skips the aud check.
-  Exit status: 0 accepted, 1 rejected, 2 usage or configuration error.
-`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
-    case 'demo': {
-      const good = await runDemo((line) => process.stdout.write(`${line}\n`), process.stdout.isTTY === true);
-      process.stdout.write(good ? '\nEvery step behaved as expected.\n' : '\nSome steps did not behave as expected.\n');
-      return good ? 0 : 1;
-    }
+    case 'demo':
+      return runDemoCommand(rest);
     case 'inspect':
       return runInspect(rest);
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      if (rest[0] === 'inspect' || rest[0] === 'demo') {
+        process.stdout.write(usage(rest[0]));
+        return 0;
+      }
+      process.stdout.write(usage());
+      return 0;
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`${packageVersion()}\n`);
       return 0;
     default:
-      process.stderr.write(command === undefined ? USAGE : `tenantgate: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      process.stderr.write(command === undefined ? usage() : `tenantgate: unknown command "${command}"\n\n${usage()}`);
+      return EXIT.usage;
   }
+}
+
+async function runDemoCommand(argv: string[]): Promise<number> {
+  let help: boolean | undefined;
+  try {
+    ({ values: { help } } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } } }));
+  } catch (error) {
+    return usageError('demo', messageOf(error));
+  }
+  if (help === true) {
+    process.stdout.write(usage('demo'));
+    return 0;
+  }
+  const good = await runDemo((line) => process.stdout.write(`${line}\n`), process.stdout.isTTY === true);
+  process.stdout.write(good ? '\nEvery step behaved as expected.\n' : '\nSome steps did not behave as expected.\n');
+  return good ? 0 : 1;
 }
 
 async function runInspect(argv: string[]): Promise<number> {
@@ -60,68 +69,67 @@ async function runInspect(argv: string[]): Promise<number> {
         regex: { type: 'string' },
         tenant: { type: 'string' },
         policies: { type: 'string' },
+        scope: { type: 'string' },
+        'no-require-tenant': { type: 'boolean' },
         typ: { type: 'string' },
         'clock-tolerance': { type: 'string' },
         'allow-insecure-http': { type: 'boolean' },
         json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (error) {
-    return usageError(error instanceof Error ? error.message : String(error));
+    return usageError('inspect', messageOf(error));
   }
   const { values, positionals } = parsed;
+  if (values.help === true) {
+    process.stdout.write(usage('inspect'));
+    return 0;
+  }
   for (const required of ['issuer', 'audience', 'claim', 'regex'] as const) {
-    if (values[required] === undefined) return usageError(`--${required} is required`);
+    if (values[required] === undefined) return usageError('inspect', `--${required} is required`);
   }
-  if (positionals.length > 1) return usageError('give one token or header');
+  if (positionals.length > 1) return usageError('inspect', 'give one token or header');
   const credential = positionals[0] === undefined || positionals[0] === '-' ? readStdin() : positionals[0];
-  if (credential.trim() === '') return usageError('no token given (as an argument or on standard input)');
-  let options: AuthenticatorOptions;
+  if (credential.trim() === '') return usageError('inspect', 'no token given (as an argument or on standard input)');
+  const header = credentialHeader(credential, values.tenant);
+  if ('problem' in header) return usageError('inspect', header.problem);
+  let policies: AccessPolicyStore | undefined;
   try {
-    options = {
-      issuerUrl: values.issuer?.length === 1 ? values.issuer[0] ?? '' : (values.issuer ?? []),
-      audience: values.audience?.[0] === 'false' ? false : values.audience?.length === 1 ? values.audience[0] ?? '' : (values.audience ?? []),
-      accessPolicyClaim: values.claim ?? '',
-      accessPolicyRegex: values.regex ?? '',
-      accessPolicies: values.policies === undefined ? anyPolicy : (JSON.parse(readFileSync(values.policies, 'utf8')) as AuthenticatorOptions['accessPolicies']),
-      ...(values.typ === undefined ? {} : { typ: values.typ }),
-      ...(values['clock-tolerance'] === undefined ? {} : { clockTolerance: values['clock-tolerance'] }),
-      allowInsecureHttp: values['allow-insecure-http'] ?? false,
-      jwks: { cooldown: 0 },
-    };
+    policies = values.policies === undefined ? undefined : (JSON.parse(readFileSync(values.policies, 'utf8')) as AccessPolicyStore);
   } catch (error) {
-    return usageError(`cannot read --policies: ${error instanceof Error ? error.message : String(error)}`);
+    return usageError('inspect', `cannot read --policies: ${messageOf(error)}`);
   }
+  const options: Omit<AuthenticatorOptions, 'accessPolicies'> = {
+    issuerUrl: values.issuer?.length === 1 ? values.issuer[0] ?? '' : (values.issuer ?? []),
+    audience: values.audience?.[0] === 'false' ? false : values.audience?.length === 1 ? values.audience[0] ?? '' : (values.audience ?? []),
+    accessPolicyClaim: values.claim ?? '',
+    accessPolicyRegex: values.regex ?? '',
+    requireTenant: values['no-require-tenant'] !== true,
+    ...(values.typ === undefined ? {} : { typ: values.typ }),
+    ...(values['clock-tolerance'] === undefined ? {} : { clockTolerance: values['clock-tolerance'] }),
+    allowInsecureHttp: values['allow-insecure-http'] ?? false,
+    jwks: { cooldown: 0 },
+  };
   let inspection: Inspection;
   try {
-    inspection = await inspect({ options, credential, tenant: values.tenant });
+    inspection = await inspect({ options, policies, authorization: header.authorization, scope: values.scope });
   } catch (error) {
-    if (error instanceof ConfigError) return usageError(error.problems.join('\n  '));
+    if (error instanceof ConfigError) return usageError('inspect', error.problems.join('\n  '));
     throw error;
   }
-  if (values.policies === undefined) {
-    inspection.checks.splice(inspection.checks.length - 1, 0, {
-      name: 'policies',
-      ok: true,
-      detail: 'not checked: every extracted name was taken as a policy covering every tenant',
-      hint: 'pass --policies FILE (a JSON record of access policies) to check them',
-    });
-  }
   process.stdout.write(values.json ? `${JSON.stringify(inspection, null, 2)}\n` : render(inspection, process.stdout.isTTY === true));
-  return inspection.accepted ? 0 : 1;
-}
-
-async function anyPolicy(names: string[]): Promise<NamedAccessPolicy[]> {
-  return names.map((name) => ({ name, scopes: [], realms: [{ tenant: '*' }] }));
+  return EXIT[inspection.verdict];
 }
 
 function render(inspection: Inspection, colour: boolean): string {
   const paint = (code: number, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
   const lines = inspection.checks.map((check) => {
-    const mark = check.ok ? paint(32, 'PASS') : paint(31, 'FAIL');
-    const hint = !check.ok && check.hint ? `\n       ${paint(33, `hint: ${check.hint}`)}` : '';
+    const mark = check.ok === true ? paint(32, 'PASS') : check.ok === false ? paint(31, 'FAIL') : paint(33, 'SKIP');
+    const hint = check.ok !== true && check.hint ? `\n       ${paint(33, `hint: ${check.hint}`)}` : '';
     return `${mark} ${check.name.padEnd(11)} ${check.detail}${hint}`;
   });
+  for (const item of inspection.notChecked) lines.push(`       ${paint(33, `not checked: ${item}`)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -133,9 +141,13 @@ function readStdin(): string {
   }
 }
 
-function usageError(message: string): number {
-  process.stderr.write(`tenantgate inspect: ${message}\n\n${USAGE}`);
-  return 2;
+function usageError(command: 'inspect' | 'demo', message: string): number {
+  process.stderr.write(`tenantgate ${command}: ${message}\n\n${usage(command)}`);
+  return EXIT.usage;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 main(process.argv.slice(2)).then(
@@ -143,7 +155,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`tenantgate: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`tenantgate: ${messageOf(error)}\n`);
     process.exitCode = 1;
   },
 );

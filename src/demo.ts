@@ -1,3 +1,4 @@
+import type { AccessPolicy } from './access-policy.js';
 import { createAuthenticator, type AuthResult } from './authenticator.js';
 import { AuthError } from './errors.js';
 import { createTestIssuer } from './testing.js';
@@ -8,7 +9,10 @@ interface Step {
   run(): Promise<unknown>;
 }
 
-const POLICIES = {
+/** The tenant the demo's client works for. */
+const DEMO_TENANT = 'tenant-1';
+
+const POLICIES: Record<string, AccessPolicy> = {
   '1234567890': { scopes: ['metrics:read', 'metrics:write'], realms: [{ tenant: 'tenant-1' }] },
   '9876543210': { scopes: ['metrics:read', 'metrics:write'], realms: [{ tenant: 'tenant-2' }, { tenant: 'tenant-3' }] },
 };
@@ -22,21 +26,23 @@ const POLICIES = {
 export async function runDemo(write: (line: string) => void, colour: boolean): Promise<boolean> {
   const paint = (code: number, text: string) => (colour ? `\u001b[${code}m${text}\u001b[0m` : text);
   const issuer = await createTestIssuer({ audience: 'metrics-api' });
-  const auth = createAuthenticator({
+  const settings = {
     issuerUrl: issuer.url,
     audience: 'metrics-api',
     accessPolicyClaim: 'sub',
     accessPolicyRegex: 'pref-([0-9]+)-.*',
     accessPolicies: POLICIES,
-    jwks: { cooldown: 0 },
-  });
+  };
+  // Shown first so that every outcome below can be traced to the setting that caused it.
+  for (const line of describeSettings(settings)) write(line);
+  const auth = createAuthenticator({ ...settings, jwks: { cooldown: 0 } });
   const basic = (tenant: string, token: string) => `Basic ${Buffer.from(`${tenant}:${token}`).toString('base64')}`;
   const one = await issuer.sign({ sub: 'pref-1234567890-abc', name: 'John Doe', admin: true });
   const list = await issuer.sign({ sub: ['pref-1234567890-abc', 'pref-9876543210-xyz'] });
   const authenticate = (authorization: string) => auth.authenticate({ authorization });
   const steps: Step[] = [
-    { title: 'Bearer tenant-1:<jwt>, sub pref-1234567890-abc', expected: 200, run: () => authenticate(`Bearer tenant-1:${one}`) },
-    { title: 'Basic tenant-1 / <jwt>', expected: 200, run: () => authenticate(basic('tenant-1', one)) },
+    { title: `Bearer ${DEMO_TENANT}:<jwt>, sub pref-1234567890-abc`, expected: 200, run: () => authenticate(`Bearer ${DEMO_TENANT}:${one}`) },
+    { title: `Basic ${DEMO_TENANT} / <jwt>`, expected: 200, run: () => authenticate(basic(DEMO_TENANT, one)) },
     {
       title: 'list claim, reading tenant-1|tenant-2|tenant-3',
       expected: 200,
@@ -55,7 +61,7 @@ export async function runDemo(write: (line: string) => void, colour: boolean): P
       title: 'an expired token',
       expected: 401,
       run: async () =>
-        authenticate(`Bearer tenant-1:${await issuer.sign({ sub: 'pref-1234567890-abc', exp: Math.floor(Date.now() / 1000) - 120 })}`),
+        authenticate(`Bearer ${DEMO_TENANT}:${await issuer.sign({ sub: 'pref-1234567890-abc', exp: Math.floor(Date.now() / 1000) - 120 })}`),
     },
     { title: 'the wrong tenant (tenant-2)', expected: 403, run: () => authenticate(`Bearer tenant-2:${one}`) },
     {
@@ -64,7 +70,7 @@ export async function runDemo(write: (line: string) => void, colour: boolean): P
       run: async () => {
         await issuer.rotate();
         const before = issuer.requests.jwks;
-        const result = await authenticate(`Bearer tenant-1:${await issuer.sign({ sub: 'pref-1234567890-abc' })}`);
+        const result = await authenticate(`Bearer ${DEMO_TENANT}:${await issuer.sign({ sub: 'pref-1234567890-abc' })}`);
         return { result, fetches: issuer.requests.jwks - before };
       },
     },
@@ -83,6 +89,28 @@ export async function runDemo(write: (line: string) => void, colour: boolean): P
     await issuer.close();
   }
   return allGood;
+}
+
+function describeSettings(settings: {
+  issuerUrl: string;
+  audience: string;
+  accessPolicyClaim: string;
+  accessPolicyRegex: string;
+  accessPolicies: Record<string, AccessPolicy>;
+}): string[] {
+  const policies = Object.entries(settings.accessPolicies).map(
+    ([name, policy]) => `${name}: ${policy.scopes.join(' ')} on ${policy.realms.map((realm) => realm.tenant).join(', ')}`,
+  );
+  return [
+    'Settings (a local issuer; the authenticator configured like the GEM documentation):',
+    `  issuer URL  ${settings.issuerUrl}`,
+    `  audience    ${settings.audience}`,
+    `  claim       ${settings.accessPolicyClaim}`,
+    `  regex       ${settings.accessPolicyRegex}`,
+    ...policies.map((policy, index) => `  ${index === 0 ? 'policies' : ''.padEnd(8)}    ${policy}`),
+    `  tenant      ${DEMO_TENANT} (the list-claim and wrong-tenant steps send others, as their titles say)`,
+    '',
+  ];
 }
 
 async function outcome(run: () => Promise<unknown>): Promise<{ status: number; reason: string }> {

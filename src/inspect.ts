@@ -1,77 +1,54 @@
 import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
-import { createAuthenticator } from './authenticator.js';
+import type { AccessPolicyStore } from './access-policy.js';
 import { claimStrings, lookupClaim } from './claims.js';
-import { checkTokenShape, parseCredentials } from './credentials.js';
-import { AuthError } from './errors.js';
 import { fetchJson } from './fetch-json.js';
-import { discover, discoveryUrl } from './issuer.js';
+import type { Check, Inspection } from './inspect-check.js';
+import { credentialsCheck } from './inspect-credential.js';
+import { discoveryCheck } from './inspect-discovery.js';
+import { PolicyProbe, verdict } from './inspect-verdict.js';
 import { cryptoKeyFor, keyFits, toVerificationKey, type VerificationKey } from './jwk.js';
 import { goLowercase } from './lowercase.js';
 import { captureOf } from './policy-names.js';
 import { resolveOptions, type AuthenticatorOptions } from './options.js';
 
-/** One check of `tenantgate inspect`. */
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  hint?: string;
-}
-
-/** The verdict of `tenantgate inspect`. */
-export interface Inspection {
-  accepted: boolean;
-  /** The code of the refusal, when refused. */
-  code?: string;
-  checks: Check[];
-}
+export type { Check, Inspection } from './inspect-check.js';
 
 /** What to inspect. @internal */
 export interface InspectInput {
-  options: AuthenticatorOptions;
-  /** A compact JWT, `tenant:jwt`, or a whole `Bearer ...`/`Basic ...` header value. */
-  credential: string;
-  tenant: string | undefined;
+  options: Omit<AuthenticatorOptions, 'accessPolicies'>;
+  /** The service's policies; without them the policy and tenant decision is not checked. */
+  policies: AccessPolicyStore | undefined;
+  /** The whole Authorization header value (see `credentialHeader`). */
+  authorization: string;
+  /** A scope to check with `authorize`, as a route requiring it would. */
+  scope: string | undefined;
 }
 
 /**
  * Runs every check `authenticate` runs, one by one, explaining each; the verdict comes
- * from a real `authenticate` (and the scope-free tenant check) with the same options.
+ * from a real `authenticate` with the same options.
  * Throws ConfigError for bad options.
  * @internal
  */
 export async function inspect(input: InspectInput): Promise<Inspection> {
-  const resolved = resolveOptions(input.options);
+  let probe: PolicyProbe | undefined;
+  let accessPolicies: AccessPolicyStore;
+  if (input.policies === undefined) {
+    probe = new PolicyProbe();
+    accessPolicies = probe.store;
+  } else {
+    accessPolicies = input.policies;
+  }
+  const options: AuthenticatorOptions = { ...input.options, accessPolicies };
+  const resolved = resolveOptions(options);
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
-  const authorization = toAuthorization(input.credential.trim(), input.tenant);
-  const finish = async (): Promise<Inspection> => {
-    const auth = createAuthenticator({ ...input.options, requireTenant: false });
-    try {
-      const result = await auth.authenticate({ authorization });
-      add({ name: 'verdict', ok: true, detail: `accepted: policy ${result.accessPolicy.name} on ${result.tenants.join(', ') || '(no tenant)'}` });
-      return { accepted: true, checks };
-    } catch (error) {
-      const refusal = error instanceof AuthError ? error : new AuthError('invalid_token', String(error));
-      add({ name: 'verdict', ok: false, detail: `rejected: ${refusal.status} ${refusal.code}: ${refusal.message}` });
-      return { accepted: false, code: refusal.code, checks };
-    } finally {
-      await auth.close();
-    }
-  };
+  const credentials = credentialsCheck(input.authorization, resolved.requireTenant);
+  const { token, tenants } = credentials;
+  const finish = () => verdict({ options, authorization: input.authorization, scope: input.scope, probe, tenants }, checks);
+  add(credentials.check);
+  if (token === undefined) return finish();
 
-  let token: string;
-  let tenants: string[];
-  try {
-    const credentials = parseCredentials({ authorization }, { bearer: true, basic: true, requireTenant: false, tenantHeader: undefined });
-    checkTokenShape(credentials.token);
-    token = credentials.token;
-    tenants = credentials.tenants;
-    add({ name: 'credentials', ok: true, detail: `${credentials.scheme}, tenant ${credentials.tenant ?? '(none)'}` });
-  } catch (error) {
-    add({ name: 'credentials', ok: false, detail: messageOf(error), hint: 'pass a JWT, tenant:jwt, or a whole Authorization header value' });
-    return finish();
-  }
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: JWTPayload;
   try {
@@ -90,14 +67,10 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   });
 
   const fetchOptions = { fetch: resolved.fetch, timeoutMs: resolved.jwks.timeoutMs, signal: new AbortController().signal };
-  let jwksUri: string;
-  try {
-    ({ jwksUri } = await discover(issuer, { ...fetchOptions, allowInsecureHttp: resolved.allowInsecureHttp }));
-    add({ name: 'discovery', ok: true, detail: `${discoveryUrl(issuer)} names issuer ${JSON.stringify(issuer)}` });
-  } catch (error) {
-    add({ name: 'discovery', ok: false, detail: messageOf(error), hint: 'check --issuer: it must be exactly the discovery document\'s "issuer"' });
-    return finish();
-  }
+  const discovery = await discoveryCheck(issuer, { ...fetchOptions, allowInsecureHttp: resolved.allowInsecureHttp });
+  add(discovery.check);
+  const { jwksUri } = discovery;
+  if (jwksUri === undefined) return finish();
   let keys: VerificationKey[];
   try {
     const body = (await fetchJson(jwksUri, fetchOptions)) as { keys?: unknown[] };
@@ -131,7 +104,7 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   }
   add({ name: 'signature', ok: signatureOk, detail: signatureOk ? 'valid' : `no matching key verifies it (${candidates.length} tried)` });
   timeChecks(payload, resolved.clockToleranceMs, resolved.audience, add);
-  policyChecks(payload, resolved, tenants, add);
+  policyChecks(payload, resolved, input.policies !== undefined, tenants, add);
   return finish();
 }
 
@@ -159,6 +132,7 @@ function timeChecks(payload: JWTPayload, toleranceMs: number, audience: string[]
 function policyChecks(
   payload: JWTPayload,
   resolved: ReturnType<typeof resolveOptions>,
+  given: boolean,
   tenants: string[],
   add: (check: Check) => void,
 ): void {
@@ -181,18 +155,16 @@ function policyChecks(
   }
   add({ name: 'names', ok: names.size > 0, detail: [...names].join(', ') || '(none)' });
   const store = resolved.accessPolicies;
-  if (typeof store !== 'function') {
+  if (!given) {
+    const hint = 'pass --policies FILE (a JSON record of access policies) to check them';
+    add({ name: 'policies', ok: null, detail: 'not checked: no --policies given', hint });
+    for (const tenant of tenants) add({ name: 'tenant', ok: null, detail: `${tenant}: not checked without policies` });
+  } else if (typeof store !== 'function') {
     const known = [...names].filter((name) => Object.hasOwn(store, name));
     add({ name: 'policies', ok: known.length > 0, detail: `found ${known.join(', ') || 'none'} of ${[...names].join(', ') || 'none'}` });
     const covered = (tenant: string) => known.some((name) => store[name]?.realms.some((realm) => realm.tenant === tenant || realm.tenant === '*'));
     for (const tenant of tenants) add({ name: 'tenant', ok: covered(tenant), detail: `${tenant} ${covered(tenant) ? 'is' : 'is not'} covered` });
   }
-}
-
-function toAuthorization(credential: string, tenant: string | undefined): string {
-  if (/^(bearer|basic) /i.test(credential)) return credential;
-  if (credential.includes(':')) return `Bearer ${credential}`;
-  return tenant === undefined ? `Bearer ${credential}` : `Bearer ${tenant}:${credential}`;
 }
 
 function messageOf(error: unknown): string {
