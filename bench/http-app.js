@@ -1,5 +1,5 @@
-// One HTTP app for the HTTP scenario, run in its own process (forked by run.js) so that the
-// load generator (autocannon, in the parent) and the server do not share an event loop.
+// One HTTP app for the HTTP scenario, run in its own process (forked by scenarios/http.js) so
+// that the load generator (autocannon, in the parent) and the server do not share an event loop.
 //
 // Configuration comes as JSON in BENCH_APP: { framework, variant, issuerUrl, jwksUri, audience, alg }.
 // Every app serves the same route, GET /metrics, with the same small text body.

@@ -70,11 +70,12 @@ const auth = createAuthenticator({
 });
 await auth.ready();
 const hr = () => process.hrtime.bigint();
-// Flat strings, as an HTTP parser produces (as in run.js).
+// Flat strings, as an HTTP parser produces (as in lib/tokens.js).
 const flat = (text) => Buffer.from(text, 'latin1').toString('latin1');
 
 if (mode === 'hot') {
-  // As in run.js, the header is built before timing (CONCAT=1 builds it per call instead).
+  // As in the hot scenario (lib/tokens.js), the header is built before timing (CONCAT=1 builds
+  // it per call instead).
   const token = await issuer.sign({ sub: 'pref-1234567890-bench' }, { expiresIn: '1h' });
   const header = flat('Bearer tenant-1:' + token);
   const concat = process.env.CONCAT === '1';
