@@ -87,11 +87,12 @@ export class IssuerKeys {
     let candidates = this.#match(kid, alg);
     if (candidates.length === 0 && kid !== undefined && !this.#byKid.has(kid)) {
       // A fetch already running may have started before the key was published: then one
-      // more is due (cooldown permitting) once it lands.
+      // more is due (cooldown permitting) once it lands, unless it failed: the IdP is failing
+      // now, and another fetch at once would only make the request wait out a second deadline.
       const joined = this.#refreshing !== undefined;
       await this.#refresh();
       candidates = this.#match(kid, alg);
-      if (candidates.length === 0 && joined && !this.#byKid.has(kid)) {
+      if (candidates.length === 0 && joined && this.#lastError === undefined && !this.#byKid.has(kid)) {
         await this.#refresh();
         candidates = this.#match(kid, alg);
       }
