@@ -5,7 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     testing: 'src/testing.ts',
     prometheus: 'src/prometheus.ts',
-    cli: 'src/cli.ts',
+    cli: 'src/cli/cli.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/koa': 'src/adapters/koa.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',

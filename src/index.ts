@@ -16,22 +16,22 @@
  * ```
  * @packageDocumentation
  */
-export { createAuthenticator } from './authenticator.js';
-export type { Authenticator, AuthenticatorStatus, AuthorizeOptions, AuthResult } from './authenticator.js';
-export { AuthError, ConfigError, AUTH_ERROR_STATUS } from './errors.js';
-export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus, OAuthErrorCode } from './errors.js';
-export type { AuthenticatorOptions, Algorithm } from './options.js';
-export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './options.js';
-export type { Duration } from './duration.js';
-export type { CredentialsInput } from './credentials.js';
-export type { IssuerStatus } from './keys.js';
+export { createAuthenticator } from './authenticator/authenticator.js';
+export type { Authenticator, AuthenticatorStatus, AuthorizeOptions, AuthResult } from './authenticator/authenticator-types.js';
+export { AuthError, ConfigError, AUTH_ERROR_STATUS } from './base/errors.js';
+export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus, OAuthErrorCode } from './base/errors.js';
+export type { AuthenticatorOptions, Algorithm } from './options/options.js';
+export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './options/options.js';
+export type { Duration } from './base/duration.js';
+export type { CredentialsInput } from './credentials/credentials.js';
+export type { IssuerStatus } from './issuer/issuer-keys.js';
 export type {
   AccessPolicy,
   AccessPolicyStore,
   AccessPolicyView,
   NamedAccessPolicy,
   Realm,
-} from './access-policy.js';
+} from './policy/access-policy.js';
 export type {
   AuthEvent,
   AuthenticatedEvent,
@@ -42,5 +42,5 @@ export type {
   JwksStaleEvent,
   KeySkippedEvent,
   RejectedEvent,
-} from './events.js';
-export type { JWK, JWTPayload } from './jwt-types.js';
+} from './base/events.js';
+export type { JWK, JWTPayload } from './token/jwt-types.js';

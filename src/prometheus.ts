@@ -12,8 +12,8 @@
  * @packageDocumentation
  */
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
-import type { Authenticator } from './authenticator.js';
-import { subscribe, type AuthEvent } from './events.js';
+import type { Authenticator } from './authenticator/authenticator-types.js';
+import { subscribe, type AuthEvent } from './base/events.js';
 
 /** Options of {@link collectMetrics}. */
 export interface CollectMetricsOptions {

@@ -12,9 +12,9 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthResult, Authenticator } from '../authenticator.js';
-import { middlewareSettings } from '../adapter-options.js';
-import { AuthError } from '../errors.js';
+import type { AuthResult, Authenticator } from '../authenticator/authenticator-types.js';
+import { middlewareSettings } from './adapter-options.js';
+import { AuthError } from '../base/errors.js';
 import {
   authenticateRequest,
   errorResponse,
@@ -23,11 +23,11 @@ import {
   whenSettled,
   type AdapterOptions,
   type Outcome,
-} from '../http.js';
+} from './http.js';
 
-export type { AdapterOptions, ErrorResponse, ScopeOption } from '../http.js';
+export type { AdapterOptions, ErrorResponse, ScopeOption } from './http.js';
 /** The status, headers and JSON body the middleware sends for a refusal; for an error handler behind `passErrors`. */
-export { errorResponse } from '../http.js';
+export { errorResponse } from './http.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -15,9 +15,9 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AuthResult, Authenticator } from '../authenticator.js';
-import { pluginSettings } from '../adapter-options.js';
-import { AuthError } from '../errors.js';
+import type { AuthResult, Authenticator } from '../authenticator/authenticator-types.js';
+import { pluginSettings } from './adapter-options.js';
+import { AuthError } from '../base/errors.js';
 import {
   authenticateRequest,
   errorResponse,
@@ -26,9 +26,9 @@ import {
   whenSettled,
   type AdapterOptions,
   type Outcome,
-} from '../http.js';
+} from './http.js';
 
-export type { AdapterOptions, ScopeOption } from '../http.js';
+export type { AdapterOptions, ScopeOption } from './http.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

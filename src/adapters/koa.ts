@@ -12,9 +12,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type {} from 'koa';
-import type { AuthResult, Authenticator } from '../authenticator.js';
-import { middlewareSettings } from '../adapter-options.js';
-import { AuthError } from '../errors.js';
+import type { AuthResult, Authenticator } from '../authenticator/authenticator-types.js';
+import { middlewareSettings } from './adapter-options.js';
+import { AuthError } from '../base/errors.js';
 import {
   authenticateRequest,
   errorResponse,
@@ -22,9 +22,9 @@ import {
   scopeFor,
   type AdapterOptions,
   type Outcome,
-} from '../http.js';
+} from './http.js';
 
-export type { AdapterOptions, ScopeOption } from '../http.js';
+export type { AdapterOptions, ScopeOption } from './http.js';
 
 declare module 'koa' {
   interface DefaultState {

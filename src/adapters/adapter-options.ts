@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { Authenticator } from '../authenticator/authenticator-types.js';
+import { ConfigError } from '../base/errors.js';
+import type { ScopeOption } from './http.js';
+import { describeProblems, describeValue, type OptionVocabulary } from '../base/problem-sentences.js';
+
+/** What an adapter keeps of its options once they are checked. @internal */
+export interface AdapterSettings<Request> {
+  authenticator: Authenticator;
+  scope: ScopeOption<Request> | undefined;
+  forwardTenantHeader: string | undefined;
+  passErrors: boolean;
+}
+
+type Adapter = 'express' | 'koa' | 'fastify';
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const common = {
+  scope: z.union([z.string().min(1), z.function()]).optional(),
+  forwardTenantHeader: z
+    .string()
+    .regex(HEADER_NAME)
+    .refine((name) => name.toLowerCase() !== 'authorization', 'cannot be "authorization": it would replace the credentials')
+    .optional(),
+};
+
+// Fastify hands the plugin its own register options (`prefix`, `logLevel`, `logSerializers`) too.
+const schemas: Record<Adapter, z.ZodType> = {
+  express: z.strictObject({ ...common, passErrors: z.boolean().optional() }),
+  koa: z.strictObject(common),
+  fastify: z.strictObject({
+    ...common,
+    authenticator: z.unknown().optional(),
+    prefix: z.unknown().optional(),
+    logLevel: z.unknown().optional(),
+    logSerializers: z.unknown().optional(),
+  }),
+};
+
+const KEYS: Record<Adapter, string[]> = {
+  express: ['scope', 'forwardTenantHeader', 'passErrors'],
+  koa: ['scope', 'forwardTenantHeader'],
+  fastify: ['authenticator', 'scope', 'forwardTenantHeader'],
+};
+
+const EXPECTED = {
+  '': 'an object such as { scope: "metrics:read" }',
+  scope: 'a scope such as "metrics:read", or a function of the request returning one',
+  forwardTenantHeader: 'an HTTP header name such as "x-scope-orgid"',
+  passErrors: 'true or false',
+};
+
+const AUTHENTICATOR = 'an authenticator made by createAuthenticator()';
+
+/**
+ * Checks the options of the Express or Koa middleware, and its authenticator, once, when
+ * the middleware is made: a misspelt option must fail at start-up, not quietly drop a
+ * check, and a missing authenticator must not become a 500 on every request.
+ * @throws {ConfigError} listing every problem
+ * @internal
+ */
+export function middlewareSettings<Request>(adapter: 'express' | 'koa', auth: unknown, options: unknown): AdapterSettings<Request> {
+  const problems = optionProblems(adapter, options);
+  if (!isAuthenticator(auth)) {
+    problems.unshift(
+      auth === undefined
+        ? `The authenticator is required: pass ${AUTHENTICATOR} as the first argument of middleware().`
+        : `The first argument of middleware() must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
+    );
+  }
+  return settings(auth, options, problems);
+}
+
+/**
+ * Checks the options the Fastify plugin is registered with, when it registers, so that
+ * `register()` and `ready()` reject.
+ * @throws {ConfigError} listing every problem
+ * @internal
+ */
+export function pluginSettings<Request>(options: unknown): AdapterSettings<Request> {
+  const problems = optionProblems('fastify', options);
+  const auth = isObject(options) ? options.authenticator : undefined;
+  if (!isAuthenticator(auth)) {
+    problems.unshift(
+      auth === undefined
+        ? `\`authenticator\` is required: it must be ${AUTHENTICATOR}.`
+        : `\`authenticator\` must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
+    );
+  }
+  return settings(auth, options, problems);
+}
+
+function optionProblems(adapter: Adapter, options: unknown): string[] {
+  // The raw options are kept when they pass: zod would wrap a scope function in a re-parser.
+  const parsed = schemas[adapter].safeParse(options === undefined ? {} : options, { reportInput: true });
+  if (parsed.success) return [];
+  const vocabulary: OptionVocabulary = { whole: 'The options', quoteValues: true, expected: EXPECTED, keys: { '': KEYS[adapter] } };
+  return describeProblems(parsed.error.issues, vocabulary);
+}
+
+function settings<Request>(auth: unknown, options: unknown, problems: string[]): AdapterSettings<Request> {
+  if (problems.length > 0 || !isAuthenticator(auth)) throw new ConfigError(problems);
+  // Copied now: changing the options object later must not change what is enforced.
+  const checked = (options === undefined ? {} : options) as { scope?: ScopeOption<Request>; forwardTenantHeader?: string; passErrors?: boolean };
+  return {
+    authenticator: auth,
+    scope: checked.scope,
+    forwardTenantHeader: checked.forwardTenantHeader,
+    passErrors: checked.passErrors === true,
+  };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** What the adapters call: `authenticate` (or the registered fast path) and `authorize`. */
+function isAuthenticator(value: unknown): value is Authenticator {
+  return isObject(value) && typeof value.authenticate === 'function' && typeof value.authorize === 'function';
+}

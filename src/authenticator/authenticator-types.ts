@@ -1,0 +1,64 @@
+import type { CredentialsInput } from '../credentials/credentials.js';
+import type { IssuerStatus } from '../issuer/issuer-keys.js';
+import type { AccessPolicyView } from '../policy/access-policy.js';
+import type { JWTPayload } from '../token/jwt-types.js';
+
+/** An accepted request. */
+export interface AuthResult {
+  /** The tenant from `tenant:jwt`, the Basic username or the tenant header, as sent. */
+  tenant: string | undefined;
+  /** `tenant` split on `|` (federation); `[]` when there is none. Frozen, like `policyNames`. */
+  tenants: string[];
+  /** The compact JWT. */
+  token: string;
+  /** Verified claims (frozen). */
+  claims: Readonly<JWTPayload>;
+  /** `claims.sub`. */
+  subject: string | undefined;
+  /** Policy names from the claim: lowercased, deduplicated, sorted (frozen). */
+  policyNames: string[];
+  /** The resolved access policy; virtual (and read-only) when `policyNames` has several. */
+  accessPolicy: AccessPolicyView;
+  /** When the token expires (`exp`). */
+  expiresAt: Date;
+}
+
+/** What {@link Authenticator.authorize} checks. */
+export interface AuthorizeOptions {
+  /** Tenant (or `a|b` list) the request acts on; default the tenants of the credentials. */
+  tenant?: string | undefined;
+  /** Scope the request needs, such as `metrics:write`. */
+  scope?: string | undefined;
+}
+
+/** The state of every trusted issuer, for readiness probes. */
+export interface AuthenticatorStatus {
+  /** Whether every issuer's keys are usable. */
+  ready: boolean;
+  issuers: IssuerStatus[];
+}
+
+/** Validates OIDC JWTs sent the GEM way. Create it once per process and share it. */
+export interface Authenticator {
+  /**
+   * Optional warm-up: discovery and first JWKS fetch for every issuer.
+   * @throws {AuthError} `issuer_unavailable` naming what failed
+   */
+  ready(): Promise<void>;
+  /**
+   * Authenticates one request's credentials.
+   * @throws {AuthError} for every refusal; never another error
+   */
+  authenticate(input: CredentialsInput): Promise<AuthResult>;
+  /**
+   * Checks that an authenticated request may act on `tenant` with `scope`.
+   * @throws {AuthError} `tenant_forbidden` or `insufficient_scope` (403), `invalid_request` (400)
+   */
+  authorize(result: AuthResult, options?: AuthorizeOptions): void;
+  /** The lowercase name of the configured `tenantHeader`, for adapters to read. */
+  readonly tenantHeader: string | undefined;
+  /** The keys of every issuer: counts, age, staleness and the last error. */
+  status(): AuthenticatorStatus;
+  /** Aborts fetches in flight and clears caches; `authenticate` refuses afterwards. */
+  close(): Promise<void>;
+}

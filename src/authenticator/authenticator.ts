@@ -1,0 +1,248 @@
+import { registerAuthenticateNow, type AuthenticateNow } from './authenticate-now.js';
+import type { AuthResult, Authenticator } from './authenticator-types.js';
+import { checkAuthorizeOptions } from '../options/authorize-options.js';
+import {
+  checkTokenShape,
+  parseCredentials,
+  splitTenants,
+  type CredentialRules,
+  type Credentials,
+} from '../credentials/credentials.js';
+import { checkScope, checkTenants } from '../policy/decision.js';
+import { AuthError, setChallengeSchemes } from '../base/errors.js';
+import { registerListeners, type AuthEvent, type EventListener } from '../base/events.js';
+import { IssuerKeys } from '../issuer/issuer-keys.js';
+import { resolveOptions, type AuthenticatorOptions } from '../options/options.js';
+import { policyOfView, PolicyResolver, type ResolvedPolicy } from '../policy/policy-resolver.js';
+import { estimateHeapBytes } from '../base/heap-size.js';
+import { extractPolicyNames, PolicyNameMemo } from '../policy/policy-names.js';
+import { refusalReason } from './refusal-reason.js';
+import { TokenCache } from '../token/token-cache.js';
+import { verifyToken, type VerifiedToken, type VerifyRules } from '../token/verify.js';
+
+/** A verified token with what later requests reuse, kept in the token cache. */
+interface TokenEntry extends VerifiedToken {
+  policyNames: string[];
+  policy: ResolvedPolicy | undefined;
+  /** Estimated heap of the claims and names, for `cache.maxBytes`. */
+  bytes: number;
+}
+
+/**
+ * Creates an authenticator.
+ *
+ * @throws {ConfigError} synchronously, listing every problem with `options`
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const resolved = resolveOptions(options);
+  const listeners = new Set<EventListener>();
+  if (resolved.onEvent !== undefined) listeners.add(resolved.onEvent);
+  const emit = (event: AuthEvent) => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch {
+        // An observer must not change the outcome of a request.
+      }
+    }
+  };
+  const lifetime = new AbortController();
+  const issuers = new Map(
+    resolved.issuers.map((issuer) => [
+      issuer,
+      new IssuerKeys({
+        issuer,
+        fetch: resolved.fetch,
+        timeoutMs: resolved.jwks.timeoutMs,
+        cooldownMs: resolved.jwks.cooldownMs,
+        maxAgeMs: resolved.jwks.maxAgeMs,
+        maxStaleMs: resolved.jwks.maxStaleMs,
+        allowInsecureHttp: resolved.allowInsecureHttp,
+        signal: lifetime.signal,
+        emit,
+      }),
+    ]),
+  );
+  const rules: CredentialRules = {
+    bearer: resolved.credentials.bearer,
+    basic: resolved.credentials.basic,
+    requireTenant: resolved.requireTenant,
+    tenantHeader: resolved.tenantHeader,
+  };
+  const verifyRules: VerifyRules = {
+    issuers,
+    audience: resolved.audience,
+    algorithms: resolved.algorithms,
+    clockToleranceMs: resolved.clockToleranceMs,
+    typ: resolved.typ,
+  };
+  const tokens = new TokenCache<TokenEntry>(resolved.cache);
+  const policies = new PolicyResolver({
+    store: resolved.accessPolicies,
+    cluster: resolved.cluster,
+    ttlMs: resolved.cache.ttlMs,
+    maxEntries: resolved.cache.maxEntries,
+    maxBytes: resolved.cache.maxBytes,
+    timeoutMs: resolved.jwks.timeoutMs,
+    signal: lifetime.signal,
+    emit,
+  });
+  const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
+  const verifyEntry = async (token: string): Promise<TokenEntry> => {
+    const verified = await verifyToken(token, verifyRules);
+    const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, policyNameMemo);
+    return {
+      issuer: verified.issuer,
+      claims: verified.claims,
+      key: verified.key,
+      expiresAtMs: verified.expiresAtMs,
+      policyNames: Object.freeze(policyNames) as string[],
+      policy: undefined,
+      bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
+    };
+  };
+  const challenge = { basic: resolved.credentials.basic };
+  let closed = false;
+
+  const refusal = (error: unknown, started: number): AuthError => {
+    const refused =
+      error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
+    setChallengeSchemes(refused, challenge);
+    if (listeners.size !== 0) {
+      emit({ type: 'rejected', code: refused.code, reason: refusalReason(refused), durationMs: performance.now() - started });
+    }
+    return refused;
+  };
+
+  /** The result for verified credentials whose policy covers their tenants. @throws {AuthError} */
+  const accept = (
+    credentials: Credentials,
+    verified: TokenEntry,
+    policy: ResolvedPolicy,
+    cached: boolean,
+    started: number,
+  ): AuthResult => {
+    checkTenants(policy, credentials.tenants);
+    const { claims } = verified;
+    const result: AuthResult = {
+      tenant: credentials.tenant,
+      tenants: credentials.tenants,
+      token: credentials.token,
+      claims,
+      subject: typeof claims.sub === 'string' ? claims.sub : undefined,
+      policyNames: verified.policyNames,
+      accessPolicy: policy.view,
+      expiresAt: new Date(verified.expiresAtMs),
+    };
+    if (listeners.size !== 0) {
+      emit({
+        type: 'authenticated',
+        issuer: verified.issuer,
+        tenants: credentials.tenants,
+        cached,
+        durationMs: performance.now() - started,
+      });
+    }
+    return result;
+  };
+
+  /** What a request needs beyond the token cache: verification, or a policy resolution. */
+  const authenticateFurther = async (
+    credentials: Credentials,
+    known: TokenEntry | undefined,
+    started: number,
+  ): Promise<AuthResult> => {
+    try {
+      let verified = known;
+      if (verified === undefined) {
+        const { token } = credentials;
+        checkTokenShape(token);
+        verified = await tokens.verify(token, () => verifyEntry(token));
+      }
+      let policy = verified.policy;
+      if (policy === undefined || policy.untilMs <= Date.now()) {
+        policy = policies.cached(verified.policyNames) ?? (await policies.resolve(verified.policyNames));
+        verified.policy = policy;
+      }
+      return accept(credentials, verified, policy, known !== undefined, started);
+    } catch (error) {
+      throw refusal(error, started);
+    }
+  };
+
+  /** The result of a cached token at once; a promise for anything that must wait. */
+  const answerNow: AuthenticateNow = (input) => {
+    const observed = listeners.size !== 0;
+    const started = observed ? performance.now() : 0;
+    try {
+      if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
+      const credentials = parseCredentials(input, rules);
+      // One clock read serves every check of a cached token.
+      const now = Date.now();
+      const verified = tokens.get(credentials.token, now);
+      if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
+      const policy = verified?.policy;
+      if (verified === undefined || policy === undefined || policy.untilMs <= now) {
+        return authenticateFurther(credentials, verified, started);
+      }
+      return accept(credentials, verified, policy, true, started);
+    } catch (error) {
+      throw refusal(error, started);
+    }
+  };
+
+  const authenticator: Authenticator = {
+    tenantHeader: resolved.tenantHeader,
+
+    async ready() {
+      try {
+        await Promise.all([...issuers.values()].map((keys) => keys.ready()));
+      } catch (error) {
+        const failing = [...issuers.values()].map((keys) => keys.status()).filter((status) => !status.ready);
+        const detail = failing.map((status) => `${status.issuer}: ${status.lastError ?? 'no usable keys'}`).join('; ');
+        throw setChallengeSchemes(
+          new AuthError('issuer_unavailable', `issuer not ready (${detail})`, { cause: error }),
+          challenge,
+        );
+      }
+    },
+
+    authenticate(input) {
+      try {
+        const answer = answerNow(input);
+        return answer instanceof Promise ? answer : Promise.resolve(answer);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+
+    authorize(result, options = {}) {
+      checkAuthorizeOptions(options);
+      try {
+        const policy = policyOfView(result.accessPolicy);
+        checkTenants(policy, options.tenant === undefined ? result.tenants : splitTenants(options.tenant));
+        if (options.scope !== undefined) checkScope(policy, options.scope);
+      } catch (error) {
+        throw setChallengeSchemes(
+          error instanceof AuthError ? error : new AuthError('invalid_request', 'the request could not be authorized'),
+          challenge,
+        );
+      }
+    },
+
+    status() {
+      const statuses = [...issuers.values()].map((keys) => keys.status());
+      return { ready: statuses.every((status) => status.ready), issuers: statuses };
+    },
+
+    async close() {
+      closed = true;
+      lifetime.abort();
+      tokens.clear();
+      policies.clear();
+    },
+  };
+  registerListeners(authenticator, listeners);
+  registerAuthenticateNow(authenticator, answerNow);
+  return authenticator;
+}

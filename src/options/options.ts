@@ -1,0 +1,271 @@
+import RE2 from 're2';
+import { z } from 'zod';
+import {
+  accessPolicySchema,
+  type AccessPolicy,
+  type AccessPolicyStore,
+  type NamedAccessPolicy,
+} from '../policy/access-policy.js';
+import { toMilliseconds, type Duration } from '../base/duration.js';
+import { ConfigError } from '../base/errors.js';
+import type { EventListener } from '../base/events.js';
+import { enclosable, goRegexpProblem } from './go-regexp.js';
+import { goLowercase } from '../policy/lowercase.js';
+import { describeProblems } from '../base/problem-sentences.js';
+import { AUTHENTICATOR_OPTIONS } from './option-vocabulary.js';
+import { urlProblem } from '../issuer/url-rules.js';
+
+/** Asymmetric JWS algorithms tenantgate can verify. */
+export const SUPPORTED_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+] as const;
+
+/** A JWS algorithm tenantgate can verify. */
+export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
+
+/** The algorithms accepted when `algorithms` is not set. */
+export const DEFAULT_ALGORITHMS: readonly Algorithm[] = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+];
+
+/** Options of {@link createAuthenticator}. */
+export interface AuthenticatorOptions {
+  /** The issuer URL (GEM `issuer_url`), exactly as the discovery document states it; a list trusts several. */
+  issuerUrl: string | string[];
+  /** Accepted `aud` values; `false` disables the audience check explicitly. */
+  audience: string | string[] | false;
+  /** Claim holding the policy values (GEM `access_policy_claim`): a top-level name or a dotted path. */
+  accessPolicyClaim: string;
+  /** RE2 pattern with at least one capture group (GEM `access_policy_regex`); group 1 is the policy name. */
+  accessPolicyRegex: string;
+  /** Policies keyed by lowercase name, or an async function resolving names to policies. */
+  accessPolicies: AccessPolicyStore;
+  /** Accepted JWS algorithms; asymmetric only. Default: RS256-512, PS256-512, ES256-512, EdDSA. */
+  algorithms?: Algorithm[];
+  /** Allowed clock skew for `exp`, `nbf` and `iat`; at most 5 minutes. Default `'30s'`. */
+  clockTolerance?: Duration;
+  /** When `false`, a plain `Bearer <jwt>` without a tenant is accepted too. Default `true`. */
+  requireTenant?: boolean;
+  /** A request header naming the tenant for a plain bearer token, such as `'x-scope-orgid'`. */
+  tenantHeader?: string;
+  /** Only realms of this cluster count. */
+  cluster?: string;
+  /** Required JWT `typ` header, such as `'at+jwt'` (RFC 9068). Off by default. */
+  typ?: string;
+  /** Accepted credential forms. Default both. */
+  credentials?: { bearer?: boolean; basic?: boolean };
+  /**
+   * Access-policy and verified-token caches (GEM `auth.cache.ttl.duration`). Default
+   * `{ ttl: '10m', maxEntries: 10000, maxBytes: 64 MiB }`. `maxBytes` bounds each cache by
+   * the estimated heap its entries hold; an entry over a hundredth of it is verified but not cached.
+   */
+  cache?: { ttl?: Duration; maxEntries?: number; maxBytes?: number };
+  /** JWKS cache. Default `{ cooldown: '30s', maxAge: '10m', timeout: '5s', maxStale: '24h' }`. */
+  jwks?: { cooldown?: Duration; maxAge?: Duration; timeout?: Duration; maxStale?: Duration };
+  /** Allow plain-http issuers and JWKS URIs off loopback. Default `false`. */
+  allowInsecureHttp?: boolean;
+  /** The fetch implementation used for discovery and JWKS. Default `globalThis.fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** Observability hook; see {@link AuthEvent}. */
+  onEvent?: EventListener;
+}
+
+/** Options after validation, durations in milliseconds. @internal */
+export interface ResolvedOptions {
+  issuers: string[];
+  audience: string[] | false;
+  accessPolicyClaim: string;
+  accessPolicyRegex: RE2;
+  accessPolicies: Readonly<Record<string, AccessPolicy>> | ((names: string[]) => Promise<NamedAccessPolicy[]>);
+  algorithms: Algorithm[];
+  clockToleranceMs: number;
+  requireTenant: boolean;
+  tenantHeader: string | undefined;
+  cluster: string | undefined;
+  typ: string | undefined;
+  credentials: { bearer: boolean; basic: boolean };
+  cache: { ttlMs: number; maxEntries: number; maxBytes: number };
+  jwks: { cooldownMs: number; maxAgeMs: number; timeoutMs: number; maxStaleMs: number };
+  allowInsecureHttp: boolean;
+  fetch: typeof globalThis.fetch;
+  onEvent: EventListener | undefined;
+}
+
+const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** Below this, a hundredth of the budget holds no ordinary token. */
+const MIN_CACHE_BYTES = 64 * 1024;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function duration(fallback: string, { positive = false, maxMs = Infinity } = {}) {
+  return z.unknown().optional().transform((value, context) => {
+    const ms = toMilliseconds(value === undefined ? fallback : value);
+    const shape = "a duration such as '500ms', '30s', '10m' or '24h', or a number of seconds";
+    if (ms === undefined) {
+      context.addIssue({ code: 'custom', message: `must be ${shape}`, input: value });
+      return z.NEVER;
+    }
+    if (positive && ms === 0) {
+      context.addIssue({ code: 'custom', message: 'must be longer than zero', input: value });
+      return z.NEVER;
+    }
+    if (ms > maxMs) {
+      context.addIssue({ code: 'custom', message: `must be at most ${maxMs / 60_000} minutes`, input: value });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+const nonEmpty = z.string().min(1);
+
+const algorithm = z.string().superRefine((name, context) => {
+  if ((SUPPORTED_ALGORITHMS as readonly string[]).includes(name)) return;
+  const why = /^none$/i.test(name)
+    ? 'unsigned tokens are never accepted'
+    : /^HS/i.test(name)
+      ? 'HMAC algorithms are never accepted, since the keys of an OIDC issuer are public'
+      : `supported algorithms are ${SUPPORTED_ALGORITHMS.join(', ')}`;
+  context.addIssue({ code: 'custom', message: `contains "${name}": ${why}` });
+});
+
+const regex = z.string().transform((pattern, context) => {
+  let compiled: RE2;
+  try {
+    compiled = new RE2(pattern, 'u');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    context.addIssue({ code: 'custom', message: `is not valid RE2 syntax (${reason}); RE2 has no backreferences or lookaround` });
+    return z.NEVER;
+  }
+  const goProblem = goRegexpProblem(pattern);
+  if (goProblem !== undefined) {
+    context.addIssue({ code: 'custom', message: goProblem });
+    return z.NEVER;
+  }
+  // Alternating with the empty pattern makes every group show up in a match of ''.
+  const groups = (new RE2(`(?:${enclosable(pattern)})|`, 'u').exec('')?.length ?? 1) - 1;
+  if (groups < 1) {
+    context.addIssue({ code: 'custom', message: 'needs a capture group, such as "(.*)": its first group is the policy name' });
+    return z.NEVER;
+  }
+  return compiled;
+});
+
+// Each policy is checked on its own and its problems added as they are (never aborting), so
+// that the union of function and record in `accessPolicies` reports them with their paths
+// instead of one "must be a record or a function".
+const policyRecord = z.record(z.string(), z.unknown()).transform((record, context) => {
+  const policies: Record<string, AccessPolicy> = {};
+  for (const [name, value] of Object.entries(record)) {
+    if (name.length === 0) {
+      context.addIssue({ code: 'custom', message: 'has an empty policy name', continue: true });
+    } else if (name !== goLowercase(name)) {
+      context.addIssue({
+        code: 'custom',
+        message: `has the policy "${name}", which no token can name: names from tokens are lowercased, so call it "${goLowercase(name)}"`,
+        continue: true,
+      });
+    }
+    const parsed = accessPolicySchema.safeParse(value, { reportInput: true });
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: [name, ...issue.path], continue: true });
+    } else {
+      // Defined, not assigned: a policy named "__proto__" must stay a policy.
+      Object.defineProperty(policies, name, { value: parsed.data, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return policies;
+});
+
+const optionsSchema = z.strictObject({
+  issuerUrl: z.union([nonEmpty, z.array(nonEmpty).min(1)]),
+  audience: z.union([nonEmpty, z.array(nonEmpty).min(1), z.literal(false)]),
+  accessPolicyClaim: nonEmpty,
+  accessPolicyRegex: regex,
+  accessPolicies: z.union([z.function(), policyRecord]),
+  algorithms: z.array(algorithm).min(1).default([...DEFAULT_ALGORITHMS]),
+  clockTolerance: duration('30s', { maxMs: MAX_CLOCK_TOLERANCE_MS }),
+  requireTenant: z.boolean().default(true),
+  tenantHeader: z.string().regex(HEADER_NAME).optional(),
+  cluster: nonEmpty.optional(),
+  typ: nonEmpty.optional(),
+  credentials: z
+    .strictObject({ bearer: z.boolean().default(true), basic: z.boolean().default(true) })
+    .prefault({})
+    .refine((schemes) => schemes.bearer || schemes.basic, 'must enable bearer, basic or both'),
+  cache: z
+    .strictObject({
+      ttl: duration('10m', { positive: true }),
+      maxEntries: z.number().int().min(1).default(10_000),
+      maxBytes: z.number().int().min(MIN_CACHE_BYTES).default(DEFAULT_CACHE_BYTES),
+    })
+    .prefault({}),
+  jwks: z
+    .strictObject({
+      cooldown: duration('30s'),
+      maxAge: duration('10m', { positive: true }),
+      timeout: duration('5s', { positive: true }),
+      maxStale: duration('24h'),
+    })
+    .prefault({}),
+  allowInsecureHttp: z.boolean().default(false),
+  fetch: z.function().optional(),
+  onEvent: z.function().optional(),
+});
+
+/** Validates `input` and fills in defaults; throws one ConfigError listing every problem. @internal */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  const parsed = optionsSchema.safeParse(input, { reportInput: true });
+  const problems = parsed.success ? [] : describeProblems(parsed.error.issues, AUTHENTICATOR_OPTIONS);
+  // Checked on the raw input too, so one ConfigError lists every problem at once.
+  const raw: Record<string, unknown> = typeof input === 'object' && input !== null ? { ...input } : {};
+  const rawIssuers = [raw.issuerUrl].flat().filter((issuer): issuer is string => typeof issuer === 'string' && issuer !== '');
+  problems.push(...issuerProblems(rawIssuers, raw.allowInsecureHttp === true));
+  if (typeof raw.tenantHeader === 'string' && raw.tenantHeader.toLowerCase() === 'authorization') {
+    problems.push('`tenantHeader` cannot be "authorization".');
+  }
+  const fetchImplementation = (raw.fetch ?? globalThis.fetch) as typeof globalThis.fetch | undefined;
+  if (raw.fetch === undefined && typeof fetchImplementation !== 'function') {
+    problems.push('`fetch` is not given and this runtime has no global fetch.');
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const options = parsed.data;
+  const issuers = typeof options.issuerUrl === 'string' ? [options.issuerUrl] : options.issuerUrl;
+  return {
+    issuers,
+    audience: options.audience === false ? false : typeof options.audience === 'string' ? [options.audience] : options.audience,
+    accessPolicyClaim: options.accessPolicyClaim,
+    accessPolicyRegex: options.accessPolicyRegex,
+    // Functions are taken from the raw input: zod would hand back a wrapper that re-parses arguments.
+    accessPolicies: (typeof raw.accessPolicies === 'function' ? raw.accessPolicies : options.accessPolicies) as ResolvedOptions['accessPolicies'],
+    algorithms: [...new Set(options.algorithms as Algorithm[])],
+    clockToleranceMs: options.clockTolerance,
+    requireTenant: options.requireTenant,
+    tenantHeader: options.tenantHeader?.toLowerCase(),
+    cluster: options.cluster,
+    typ: options.typ,
+    credentials: options.credentials,
+    cache: { ttlMs: options.cache.ttl, maxEntries: options.cache.maxEntries, maxBytes: options.cache.maxBytes },
+    jwks: {
+      cooldownMs: options.jwks.cooldown,
+      maxAgeMs: options.jwks.maxAge,
+      timeoutMs: options.jwks.timeout,
+      maxStaleMs: options.jwks.maxStale,
+    },
+    allowInsecureHttp: options.allowInsecureHttp,
+    fetch: fetchImplementation as typeof globalThis.fetch,
+    onEvent: raw.onEvent as EventListener | undefined,
+  };
+}
+
+function issuerProblems(issuers: string[], allowInsecureHttp: boolean): string[] {
+  const problems: string[] = [];
+  if (new Set(issuers).size !== issuers.length) problems.push('`issuerUrl` lists the same issuer twice.');
+  for (const issuer of issuers) {
+    const problem = urlProblem(issuer, allowInsecureHttp);
+    if (problem !== undefined) problems.push(`\`issuerUrl\` "${issuer}" ${problem}.`);
+  }
+  return problems;
+}

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+import { describeProblems } from '../base/problem-sentences.js';
+import { STORE_ANSWER } from './policy-vocabulary.js';
+import { tenantIdProblem } from '../credentials/tenant-id.js';
+
+/** Where an access policy applies: a tenant (or `*` for all), optionally narrowed. */
+export interface Realm {
+  /** A tenant ID, or `*` for every tenant. */
+  tenant: string;
+  /** When set, the realm only counts on an authenticator whose `cluster` option equals it. */
+  cluster?: string;
+  /** Label selectors the tenant's data is restricted to; none means unrestricted. */
+  labelSelectors?: string[];
+}
+
+/** What a policy grants: scopes (such as `metrics:read`) on the tenants of its realms. */
+export interface AccessPolicy {
+  /** Scopes granted, such as `metrics:read` or `metrics:write`. */
+  scopes: string[];
+  /** Tenants the scopes apply to. */
+  realms: Realm[];
+  /** A human-readable name. */
+  displayName?: string;
+}
+
+/** A policy as returned by an access-policy store function, with its name. */
+export interface NamedAccessPolicy extends AccessPolicy {
+  /** The policy name, lowercase, as extracted from tokens. */
+  name: string;
+}
+
+/**
+ * Where policies come from: a record keyed by lowercase policy name, or a function
+ * that receives the lowercase names extracted from a token and resolves the policies
+ * it knows (names it does not know are simply left out).
+ */
+export type AccessPolicyStore =
+  | Readonly<Record<string, AccessPolicy>>
+  | ((names: string[]) => Promise<NamedAccessPolicy[]>);
+
+/** The resolved policy of a request; virtual when the token named several policies. */
+export interface AccessPolicyView extends AccessPolicy {
+  /** The policy name; `virtual:<a,b,...>` for a virtual policy. */
+  name: string;
+  /** Whether this policy was aggregated from several (it is then read-only). */
+  virtual: boolean;
+  /** The tenants of the realms that count, `*` kept as is. */
+  tenants: string[];
+  /** Label selectors to enforce for `tenant`; `null` means unrestricted. */
+  selectorsFor(tenant: string): string[] | null;
+}
+
+const nonEmptyString = z.string().min(1);
+
+const realmTenant = z.string().superRefine((tenant, context) => {
+  if (tenant === '*') return;
+  const problem = tenantIdProblem(tenant);
+  if (problem !== undefined) {
+    context.addIssue({ code: 'custom', message: `is not "*" or a valid tenant ID: it ${problem}` });
+  }
+});
+
+/** Validates a realm, from options or from a store. @internal */
+export const realmSchema = z.strictObject({
+  tenant: realmTenant,
+  cluster: nonEmptyString.optional(),
+  labelSelectors: z.array(nonEmptyString).optional(),
+});
+
+/** Validates a policy, from options or from a store. @internal */
+export const accessPolicySchema = z.strictObject({
+  scopes: z.array(nonEmptyString),
+  realms: z.array(realmSchema),
+  displayName: z.string().optional(),
+});
+
+const namedAccessPolicies = z.array(accessPolicySchema.extend({ name: nonEmptyString }));
+
+/** The outcome of validating what a store function returned. @internal */
+export type StoreAnswer =
+  | { success: true; data: NamedAccessPolicy[] }
+  | { success: false; error: Error };
+
+/**
+ * Validates what a store function returns. A failure is an Error whose message names each
+ * problem by its path (`policies[0].realms[0].tenant` is required ...), for the operator:
+ * values are named by their type only, since a store may echo anything, token-derived
+ * names included (rule 25).
+ * @internal
+ */
+export const namedAccessPoliciesSchema = {
+  safeParse(answer: unknown): StoreAnswer {
+    const parsed = namedAccessPolicies.safeParse(answer, { reportInput: true });
+    if (parsed.success) return { success: true, data: parsed.data };
+    const issues = parsed.error.issues.map((issue) => ({ ...issue, path: ['policies', ...issue.path] }));
+    return { success: false, error: new Error(describeProblems(issues, STORE_ANSWER).join(' ')) };
+  },
+};
