@@ -14,6 +14,9 @@
 import { Counter, Gauge, Histogram, register as defaultRegistry, type Registry } from 'prom-client';
 import type { Authenticator } from './authenticator/authenticator-types.js';
 import { subscribe, type AuthEvent } from './base/events.js';
+import { z } from 'zod';
+import { ConfigError } from './base/errors.js';
+import { describeProblems, type OptionVocabulary } from './base/problem-sentences.js';
 
 /** Options of {@link collectMetrics}. */
 export interface CollectMetricsOptions {
@@ -44,12 +47,52 @@ const NAMES = {
   cache: 'tenantgate_cache_requests_total',
 } as const;
 
+const schema = z.strictObject({
+  registry: z
+    .custom<object>(
+      (value) => typeof value === 'object' && value !== null && typeof (value as { registerMetric?: unknown }).registerMetric === 'function',
+      { message: "must be a prom-client Registry (such as prom-client's `register`)" },
+    )
+    .optional(),
+  buckets: z
+    .array(z.number().positive().finite())
+    .min(1)
+    .refine((buckets) => buckets.every((bucket, index) => index === 0 || bucket > (buckets[index - 1] ?? 0)), 'must be in increasing order')
+    .optional(),
+});
+
+const VOCABULARY: OptionVocabulary = {
+  whole: 'The options of collectMetrics()',
+  quoteValues: true,
+  expected: {
+    '': 'an object such as { registry }',
+    registry: "a prom-client Registry (such as prom-client's `register`)",
+    buckets: 'a non-empty list of positive numbers of seconds, such as [0.001, 0.01, 0.1, 1]',
+    'buckets[]': 'a positive number of seconds',
+  },
+  keys: { '': ['registry', 'buckets'] },
+};
+
+/**
+ * Checks the options of `collectMetrics` (`tenantgate/prometheus`) when it is called: a
+ * misspelt `registy` would quietly register the metrics in prom-client's default registry,
+ * where a service exposing its own registry never shows them.
+ * @throws {ConfigError} listing every problem
+ */
+function checkMetricsOptions(options: unknown): void {
+  const parsed = schema.safeParse(options, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(describeProblems(parsed.error.issues, VOCABULARY));
+}
+
 /**
  * Registers tenantgate's metrics for `auth` and keeps them current: outcomes by code,
  * `authenticate` latency, discovery and JWKS refresh results, key age and count per
  * issuer, cache hits and misses, and requests served with stale keys.
+ *
+ * @throws {ConfigError} for an unknown or mistyped option
  */
 export function collectMetrics(auth: Authenticator, options: CollectMetricsOptions = {}): TenantgateMetrics {
+  checkMetricsOptions(options);
   const registry = options.registry ?? defaultRegistry;
   const registers = [registry];
   const authentications = new Counter({

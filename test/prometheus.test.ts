@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAuthenticator, type Authenticator } from '../src/index.js';
+import { ConfigError, createAuthenticator, type Authenticator } from '../src/index.js';
 import { collectMetrics } from '../src/prometheus.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing.js';
 
@@ -82,5 +82,31 @@ describe('collectMetrics', () => {
 
   it('refuses an object that is not an authenticator', () => {
     expect(() => collectMetrics({} as Authenticator, { registry: new Registry() })).toThrow(TypeError);
+  });
+
+  it('refuses a misspelt or mistyped option instead of using the default registry', () => {
+    const auth = createAuthenticator({
+      issuerUrl: 'https://idp.example.com',
+      audience: 'api',
+      accessPolicyClaim: 'sub',
+      accessPolicyRegex: '(.*)',
+      accessPolicies: {},
+    });
+    const registry = new Registry();
+    const problems = (options: unknown) => {
+      try {
+        collectMetrics(auth, options as Parameters<typeof collectMetrics>[1]);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems({ registy: registry })).toEqual(['`registy` is not an option (did you mean `registry`?).']);
+    expect(problems({ registry: {} })[0]).toMatch(/`registry` must be a prom-client Registry/);
+    expect(problems({ buckets: [0.1, 0.01] })[0]).toMatch(/`buckets` must be in increasing order/);
+    expect(problems({ buckets: [-1] })[0]).toMatch(/`buckets\[0\]` must be a positive number of seconds/);
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
+    void auth.close();
   });
 });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { JWK, JWTPayload } from '../token/jwt-types.js';
 import { toMilliseconds, type Duration } from '../base/duration.js';
+import { checkTestIssuerOptions } from './test-issuer-options.js';
 
 /** How long the issuer keeps an idle keep-alive connection open. */
 const IDLE_CONNECTION_MS = 10 * 60_000;
@@ -101,8 +102,11 @@ const DEFAULT_AUDIENCE = 'tenantgate-test';
 
 /**
  * Starts a local OIDC issuer on 127.0.0.1.
+ *
+ * @throws {ConfigError} (a rejection) for an unknown or mistyped option
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
+  checkTestIssuerOptions(options);
   const algorithms = options.algorithms?.length ? options.algorithms : (['RS256'] as TestAlgorithm[]);
   const keys: SigningKey[] = [];
   for (const alg of algorithms) keys.push(await makeKey(alg));

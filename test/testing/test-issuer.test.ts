@@ -12,6 +12,7 @@ import {
   type JWK,
 } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/index.js';
 import { createTestIssuer, type TestAlgorithm, type TestIssuer, type TestIssuerOptions } from '../../src/testing.js';
 
 const open: TestIssuer[] = [];
@@ -439,3 +440,24 @@ async function waitFor(condition: () => boolean): Promise<void> {
   }
   throw new Error('condition never held');
 }
+
+describe('options', () => {
+  it('refuses a misspelt or mistyped option instead of starting another issuer', async () => {
+    const refusal = async (options: unknown) =>
+      createTestIssuer(options as TestIssuerOptions).then(
+        async (issuer) => {
+          await issuer.close();
+          return undefined;
+        },
+        (error: unknown) => error,
+      );
+    const misspelt = await refusal({ algorithm: ['ES256'] });
+    expect(misspelt).toBeInstanceOf(ConfigError);
+    expect((misspelt as ConfigError).problems).toEqual(['`algorithm` is not an option (did you mean `algorithms`?).']);
+    const wrong = (await refusal({ algorithms: ['HS256'], port: 70_000, path: 'realms/x' })) as ConfigError;
+    expect(wrong.problems).toHaveLength(3);
+    expect(wrong.problems.join('\n')).toMatch(/`algorithms\[0\]` must be one of RS256/);
+    expect(wrong.problems.join('\n')).toMatch(/`port` must be a port number/);
+    expect(wrong.problems.join('\n')).toMatch(/`path` must be a path starting with "\/"/);
+  });
+});
