@@ -1,4 +1,4 @@
-import { compactVerify, decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, type JWTPayload } from 'jose';
 import type { AccessPolicyStore } from '../policy/access-policy.js';
 import { claimStrings, lookupClaim } from '../policy/claims.js';
 import { fetchJson } from '../issuer/fetch-json.js';
@@ -6,7 +6,9 @@ import type { Check, Inspection } from './inspect-check.js';
 import { credentialsCheck } from './inspect-credential.js';
 import { discoveryCheck } from './inspect-discovery.js';
 import { PolicyProbe, verdict } from './inspect-verdict.js';
-import { cryptoKeyFor, keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
+import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
+import { jwsAlgorithm } from '../issuer/jws-algorithms.js';
+import { signatureValid } from '../token/signature.js';
 import { goLowercase } from '../policy/lowercase.js';
 import { captureOf } from '../policy/policy-names.js';
 import { resolveOptions, type AuthenticatorOptions } from '../options/options.js';
@@ -92,16 +94,13 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   const alg = typeof header.alg === 'string' ? header.alg : '';
   add({ name: 'algorithm', ok: (resolved.algorithms as string[]).includes(alg), detail: `${alg || '(none)'}; allowed ${resolved.algorithms.join(', ')}` });
   const candidates = keys.filter((key) => (header.kid === undefined || key.kid === header.kid) && keyFits(key, alg));
-  let signatureOk = false;
-  for (const key of candidates) {
-    try {
-      await compactVerify(token, await cryptoKeyFor(key, alg));
-      signatureOk = true;
-      break;
-    } catch {
-      // try the next key
-    }
-  }
+  // The same check as the authenticator's: node:crypto with the algorithm table's rules.
+  const algorithm = jwsAlgorithm(alg);
+  const lastDot = token.lastIndexOf('.');
+  const signingInput = Buffer.from(token.slice(0, lastDot));
+  const signature = Buffer.from(token.slice(lastDot + 1), 'base64url');
+  const signatureOk =
+    algorithm !== undefined && candidates.some((key) => signatureValid(algorithm, key, signingInput, signature));
   add({ name: 'signature', ok: signatureOk, detail: signatureOk ? 'valid' : `no matching key verifies it (${candidates.length} tried)` });
   timeChecks(payload, resolved.clockToleranceMs, resolved.audience, add);
   policyChecks(payload, resolved, input.policies !== undefined, tenants, add);

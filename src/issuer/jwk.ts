@@ -1,5 +1,6 @@
-import { createPublicKey } from 'node:crypto';
-import { importJWK, type CryptoKey, type JWK } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+import { jwsAlgorithm, keyObjectFits, MIN_RSA_BITS, type JwsAlgorithm } from './jws-algorithms.js';
 
 /** A public key from an issuer's JWKS, checked and ready to verify signatures. @internal */
 export interface VerificationKey {
@@ -18,16 +19,14 @@ export interface VerificationKey {
    */
   trusted?: (now: number) => boolean;
   /**
-   * Imported on first use, once per algorithm (WebCrypto keys are bound to one): the key
-   * itself once the import has finished, its promise while it runs.
+   * The key imported once, when the JWKS is read, for `node:crypto`'s one-shot `verify`:
+   * a `KeyObject` serves every algorithm its type fits, so nothing is imported per token.
    */
-  readonly imported: Map<string, CryptoKey | Promise<CryptoKey>>;
+  readonly keyObject: KeyObject;
   readonly jwk: JWK;
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
-const EC_CURVES: Record<string, string> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
-const MIN_RSA_BITS = 2048;
 
 /**
  * Turns one entry of a JWKS into a verification key, or says why it is unusable for
@@ -48,13 +47,14 @@ export function toVerificationKey(entry: unknown): VerificationKey | string {
   if (alg !== undefined && typeof alg !== 'string') return 'alg is not a string';
   if (crv !== undefined && typeof crv !== 'string') return 'crv is not a string';
   const publicJwk = publicMembers(jwk);
+  let keyObject: KeyObject;
   try {
-    const keyObject = createPublicKey({ key: publicJwk as import('node:crypto').JsonWebKey, format: 'jwk' });
-    if (kty === 'RSA' && (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-      return `RSA key under ${MIN_RSA_BITS} bits`;
-    }
+    keyObject = createPublicKey({ key: publicJwk as JsonWebKey, format: 'jwk' });
   } catch {
     return 'key could not be imported';
+  }
+  if (kty === 'RSA' && (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+    return `RSA key under ${MIN_RSA_BITS} bits`;
   }
   return {
     kid,
@@ -63,42 +63,37 @@ export function toVerificationKey(entry: unknown): VerificationKey | string {
     crv,
     fingerprint: JSON.stringify([kid, alg, kty, crv, jwk.n, jwk.e, jwk.x, jwk.y]),
     live: true,
-    imported: new Map(),
+    keyObject,
     jwk: publicJwk,
   };
 }
 
-/** Whether `key` can verify a signature made with `alg`. @internal */
+/**
+ * Whether `key` can verify a signature made with `alg`: the JWK's own `alg`, when stated,
+ * names it (`EdDSA` and `Ed25519` being one algorithm), and the key is exactly the type and
+ * curve the algorithm table asks for, judged on the JWK and on the imported key alike.
+ * @internal
+ */
 export function keyFits(key: VerificationKey, alg: string): boolean {
-  const eddsa = alg === 'EdDSA' || alg === 'Ed25519';
-  if (key.alg !== undefined && key.alg !== alg && !(eddsa && (key.alg === 'EdDSA' || key.alg === 'Ed25519'))) {
-    return false;
-  }
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return key.kty === 'RSA';
-  if (alg.startsWith('ES')) return key.kty === 'EC' && key.crv === EC_CURVES[alg];
-  if (alg === 'Ed25519') return key.kty === 'OKP' && key.crv === 'Ed25519';
-  if (alg === 'EdDSA') return key.kty === 'OKP' && (key.crv === 'Ed25519' || key.crv === 'Ed448');
-  return false;
+  const algorithm = jwsAlgorithm(alg);
+  if (algorithm === undefined) return false;
+  if (key.alg !== undefined && key.alg !== alg && !(isEdDsa(alg) && isEdDsa(key.alg))) return false;
+  return keyMatches(key, algorithm);
 }
 
 /**
- * The key imported for `alg`, importing it on first use. Once imported it is returned
- * as is, not in a promise: a verification then waits on one promise fewer.
+ * Whether `key` is of the type and curve `algorithm` needs, by its JWK's `kty` and `crv` and
+ * by the imported key itself: both must agree with the table.
  * @internal
  */
-export function cryptoKeyFor(key: VerificationKey, alg: string): CryptoKey | Promise<CryptoKey> {
-  let imported = key.imported.get(alg);
-  if (imported === undefined) {
-    const importing = importJWK({ ...key.jwk, alg }, alg) as Promise<CryptoKey>;
-    key.imported.set(alg, importing);
-    importing.then(
-      (cryptoKey) => key.imported.set(alg, cryptoKey),
-      // A failed import is retried next time rather than remembered.
-      () => key.imported.delete(alg),
-    );
-    imported = importing;
-  }
-  return imported;
+export function keyMatches(key: VerificationKey, algorithm: JwsAlgorithm): boolean {
+  // An RSA JWK's stray `crv` member means nothing and was never held against it.
+  if (key.kty !== algorithm.kty || (algorithm.crv !== undefined && key.crv !== algorithm.crv)) return false;
+  return keyObjectFits(algorithm, key.keyObject);
+}
+
+function isEdDsa(alg: string): boolean {
+  return alg === 'EdDSA' || alg === 'Ed25519';
 }
 
 function publicMembers(jwk: Record<string, unknown>): JWK {

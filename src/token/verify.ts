@@ -1,8 +1,13 @@
-import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions } from 'jose';
+import { isUtf8 } from 'node:buffer';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
-import { cryptoKeyFor, type VerificationKey } from '../issuer/jwk.js';
+import { jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
+import type { VerificationKey } from '../issuer/jwk.js';
 import type { IssuerKeys } from '../issuer/issuer-keys.js';
+import { checkClaims } from './claims-check.js';
+import { checkCriticalHeaders } from './critical-headers.js';
+import type { JWTPayload } from './jwt-types.js';
+import { signatureValid } from './signature.js';
 
 /** A token whose signature and claims have been checked. @internal */
 export interface VerifiedToken {
@@ -37,76 +42,73 @@ const BYTE_ORDER_MARK = 0xfeff;
  */
 let scratch = Buffer.allocUnsafeSlow(4096);
 
-/** The largest time a `Date` holds, in milliseconds (ECMAScript TimeClip). */
-const MAX_DATE_MS = 8.64e15;
-
 /**
  * Verifies a compact JWS whose shape was already checked: the algorithm against the
- * allow-list, the issuer (chosen from the unverified `iss` before any fetch), the
- * signature against the issuer's keys, then `aud`, `exp`, `nbf`, `iat` and `typ`.
- * `jku`, `x5u`, `jwk` and `x5c` headers are ignored: keys come only from the JWKS.
+ * allow-list, the header (`kid`, `zip`, `crit`), the issuer (chosen from the unverified `iss`
+ * before any fetch), the signature against each of the issuer's keys that fits, then `typ`,
+ * `iss`, `aud`, `exp`, `nbf` and `iat`. `jku`, `x5u`, `jwk` and `x5c` headers are ignored:
+ * keys come only from the JWKS.
  *
- * @throws {AuthError}
+ * Signatures are checked with `node:crypto` on the calling thread, so the answer comes back
+ * at once, not in a promise, whenever the issuer's keys are at hand; a promise only when
+ * keys must be fetched first.
+ *
+ * @throws {AuthError} (or a promise rejected with one)
  * @internal
  */
-export async function verifyToken(token: string, rules: VerifyRules): Promise<VerifiedToken> {
+export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | Promise<VerifiedToken> {
   if (!canonicalSegments(token)) throw invalid('the token is not in canonical base64url');
   const headerEnd = token.indexOf('.');
   const payloadEnd = token.indexOf('.', headerEnd + 1);
   const header = decodeSegment(token, 0, headerEnd, 'header');
   const { alg, kid } = header;
-  if (typeof alg !== 'string' || !rules.algorithms.includes(alg)) {
+  const algorithm = typeof alg === 'string' && rules.algorithms.includes(alg) ? jwsAlgorithm(alg) : undefined;
+  if (algorithm === undefined) {
     throw new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed");
   }
   if (kid !== undefined && typeof kid !== 'string') throw invalid('the token header has a non-string kid');
   if (COMPRESSED in header) throw invalid('compressed tokens are not accepted');
 
-  const { iss: issuer } = decodeSegment(token, headerEnd + 1, payloadEnd, 'payload');
+  const claims = decodeSegment(token, headerEnd + 1, payloadEnd, 'payload');
+  const { iss: issuer } = claims;
   if (typeof issuer !== 'string') throw new AuthError('issuer_mismatch', 'the token has no string iss claim');
   const keys = rules.issuers.get(issuer);
   if (keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
+  checkCriticalHeaders(header);
 
-  const found = keys.keysFor(kid, alg);
-  const candidates = Array.isArray(found) ? found : await found;
-  for (const key of candidates) {
-    let payload: JWTPayload;
-    try {
-      const cryptoKey = cryptoKeyFor(key, alg);
-      const options = joseOptions(rules, issuer, alg);
-      ({ payload } = await jwtVerify(token, cryptoKey instanceof Promise ? await cryptoKey : cryptoKey, options));
-    } catch (error) {
-      if (error instanceof errors.JWSSignatureVerificationFailed) continue;
-      throw toAuthError(error);
-    }
-    checkTimes(payload, rules.clockToleranceMs);
-    return { issuer, claims: deepFreeze(payload), key, expiresAtMs: (payload.exp as number) * 1000 };
-  }
-  throw invalid('the token signature is invalid');
+  const signed: Signed = { token, header, claims, payloadEnd, issuer, algorithm };
+  const found = keys.keysFor(kid, alg as string);
+  return Array.isArray(found) ? verifyWith(found, signed, rules) : found.then((candidates) => verifyWith(candidates, signed, rules));
 }
 
-/**
- * jose's options per rules, algorithm and issuer, made once: a first verification allocates
- * less. An algorithm name holds no space, so `alg issuer` keys cannot alias.
- */
-const joseOptionsCache = new WeakMap<VerifyRules, Map<string, JWTVerifyOptions>>();
+/** A token read and checked up to its signature. */
+interface Signed {
+  token: string;
+  header: Record<string, unknown>;
+  claims: Record<string, unknown>;
+  payloadEnd: number;
+  issuer: string;
+  algorithm: JwsAlgorithm;
+}
 
-function joseOptions(rules: VerifyRules, issuer: string, alg: string): JWTVerifyOptions {
-  let byKey = joseOptionsCache.get(rules);
-  if (byKey === undefined) joseOptionsCache.set(rules, (byKey = new Map()));
-  const key = `${alg} ${issuer}`;
-  let options = byKey.get(key);
-  if (options === undefined) {
-    options = Object.freeze({
-      algorithms: [alg],
-      issuer,
-      audience: rules.audience === false ? undefined : rules.audience,
-      requiredClaims: ['exp'],
-      clockTolerance: rules.clockToleranceMs / 1000,
+/** The first key whose signature check passes decides; the claims are then checked once. */
+function verifyWith(candidates: VerificationKey[], signed: Signed, rules: VerifyRules): VerifiedToken {
+  const { token, payloadEnd, algorithm } = signed;
+  // The token passed the shape check: ASCII only, so latin1 gives its bytes as they are.
+  const signingInput = Buffer.from(token.slice(0, payloadEnd), 'latin1');
+  const signature = Buffer.from(token.slice(payloadEnd + 1), 'base64url');
+  for (const key of candidates) {
+    if (!signatureValid(algorithm, key, signingInput, signature)) continue;
+    checkClaims(signed.header, signed.claims, {
+      issuer: signed.issuer,
+      audience: rules.audience,
+      clockToleranceMs: rules.clockToleranceMs,
       typ: rules.typ,
     });
-    byKey.set(key, options);
+    const claims = deepFreeze(signed.claims) as Readonly<JWTPayload>;
+    return { issuer: signed.issuer, claims, key, expiresAtMs: (claims.exp as number) * 1000 };
   }
-  return options;
+  throw invalid('the token signature is invalid');
 }
 
 function invalid(message: string): AuthError {
@@ -140,18 +142,21 @@ function canonicalSegment(token: string, start: number, end: number): boolean {
 }
 
 /**
- * The unverified JSON object of one segment, read before jose verifies the token so that
- * a disallowed `alg` or a foreign `iss` is refused without any fetch. Buffer's decoder is
- * native (jose's own decoding costs more); the alphabet and padding bits were checked already.
+ * The JSON object of one segment, read before any key is looked up so that a disallowed `alg`
+ * or a foreign `iss` is refused without any fetch; the payload's object becomes the claims
+ * once the signature holds. Buffer's decoder is native; the alphabet and padding bits were
+ * checked already. Like jose's fatal `TextDecoder`, bytes that are not UTF-8 are refused
+ * rather than replaced, and a leading byte-order mark is dropped.
  */
 function decodeSegment(token: string, start: number, end: number, part: 'header' | 'payload'): Record<string, unknown> {
+  const encoded = token.slice(start, end);
+  const size = Math.ceil((encoded.length * 3) / 4);
+  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
+  const length = scratch.write(encoded, 0, 'base64url');
+  if (!isUtf8(scratch.subarray(0, length))) throw invalid(`the token ${part} is not valid UTF-8`);
+  const text = scratch.toString('utf8', 0, length);
   let value: unknown;
   try {
-    const encoded = token.slice(start, end);
-    const size = Math.ceil((encoded.length * 3) / 4);
-    if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
-    const text = scratch.toString('utf8', 0, scratch.write(encoded, 0, 'base64url'));
-    // jose's TextDecoder drops a byte-order mark; read the segment as jose will.
     value = JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
   } catch {
     value = undefined;
@@ -160,46 +165,4 @@ function decodeSegment(token: string, start: number, end: number, part: 'header'
     throw invalid(`the token ${part} is not a JSON object`);
   }
   return value as Record<string, unknown>;
-}
-
-/**
- * jose accepts `1e400` (Infinity) and does not bound `iat`; these close the gap. A time
- * beyond what a `Date` holds (such as `1e300`) is refused too: `expiresAt` would be an
- * invalid Date.
- */
-function checkTimes(payload: JWTPayload, clockToleranceMs: number): void {
-  for (const claim of ['exp', 'nbf', 'iat'] as const) {
-    const value = payload[claim];
-    if (value !== undefined && !Number.isFinite(value)) throw invalid(`the ${claim} claim is not a finite number`);
-    if (value !== undefined && Math.abs(value) * 1000 > MAX_DATE_MS) throw invalid(`the ${claim} claim is out of range`);
-  }
-  if (payload.iat !== undefined && payload.iat * 1000 > Date.now() + clockToleranceMs) {
-    throw new AuthError('token_not_yet_valid', 'the token was issued in the future');
-  }
-}
-
-function toAuthError(error: unknown): AuthError {
-  if (error instanceof AuthError) return error;
-  if (error instanceof errors.JWTExpired) return new AuthError('token_expired', 'the token has expired', { cause: error.code });
-  if (error instanceof errors.JOSEAlgNotAllowed) {
-    return new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed");
-  }
-  if (error instanceof errors.JWTClaimValidationFailed) {
-    const missing = error.reason === 'missing';
-    switch (error.claim) {
-      case 'iss':
-        return new AuthError('issuer_mismatch', 'the token was not issued by the expected issuer');
-      case 'aud':
-        return new AuthError('audience_mismatch', 'the token is not meant for this audience');
-      case 'nbf':
-        return error.reason === 'check_failed'
-          ? new AuthError('token_not_yet_valid', 'the token is not valid yet')
-          : invalid('the nbf claim is not a number');
-      case 'typ':
-        return invalid('the token type (typ) is not the one required');
-      default:
-        return invalid(missing ? `the token has no ${error.claim} claim` : `the ${error.claim} claim is invalid`);
-    }
-  }
-  return new AuthError('invalid_token', 'the token is invalid', { cause: error });
 }
