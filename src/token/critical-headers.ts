@@ -4,9 +4,9 @@ import { AuthError } from '../base/errors.js';
  * The `crit` header (RFC 7515 §4.1.11) as jose 6 judged it for tenantgate 0.1: absent, or a
  * non-empty array of non-empty strings naming only extensions understood, each present in the
  * header. The one extension understood is `b64` (RFC 7797), and only as `true`: a JWT with an
- * unencoded payload (`b64: false`) is no JWT (RFC 7797 §7), so it is refused here, before any
- * key is looked up, where jose refused it after checking the signature. The message is the one
- * jose's refusals gave.
+ * unencoded payload (`b64: false`) is no JWT (RFC 7797 §7), so it is refused here, before the
+ * signature is checked, where jose refused it after (a refusal either way, with the same code).
+ * The message is the one jose's refusals gave.
  *
  * @throws {AuthError} `invalid_token`
  * @internal

@@ -60,7 +60,7 @@ export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | 
   if (!canonicalSegments(token)) throw invalid('the token is not in canonical base64url');
   const headerEnd = token.indexOf('.');
   const payloadEnd = token.indexOf('.', headerEnd + 1);
-  const header = decodeSegment(token, 0, headerEnd, 'header');
+  const { object: header, utf8: headerUtf8 } = decodeSegment(token, 0, headerEnd, 'header');
   const { alg, kid } = header;
   const algorithm = typeof alg === 'string' && rules.algorithms.includes(alg) ? jwsAlgorithm(alg) : undefined;
   if (algorithm === undefined) {
@@ -69,14 +69,13 @@ export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | 
   if (kid !== undefined && typeof kid !== 'string') throw invalid('the token header has a non-string kid');
   if (COMPRESSED in header) throw invalid('compressed tokens are not accepted');
 
-  const claims = decodeSegment(token, headerEnd + 1, payloadEnd, 'payload');
+  const { object: claims, utf8: payloadUtf8 } = decodeSegment(token, headerEnd + 1, payloadEnd, 'payload');
   const { iss: issuer } = claims;
   if (typeof issuer !== 'string') throw new AuthError('issuer_mismatch', 'the token has no string iss claim');
   const keys = rules.issuers.get(issuer);
   if (keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
-  checkCriticalHeaders(header);
 
-  const signed: Signed = { token, header, claims, payloadEnd, issuer, algorithm };
+  const signed: Signed = { token, header, claims, payloadEnd, issuer, algorithm, utf8: headerUtf8 && payloadUtf8 };
   const found = keys.keysFor(kid, alg as string);
   return Array.isArray(found) ? verifyWith(found, signed, rules) : found.then((candidates) => verifyWith(candidates, signed, rules));
 }
@@ -89,11 +88,19 @@ interface Signed {
   payloadEnd: number;
   issuer: string;
   algorithm: JwsAlgorithm;
+  /** Whether header and payload are both UTF-8. */
+  utf8: boolean;
 }
 
-/** The first key whose signature check passes decides; the claims are then checked once. */
+/**
+ * The first key whose signature check passes decides; the claims are then checked once.
+ * `crit` and the UTF-8 rule are judged here, once keys were found, where jose judged them in
+ * 0.1, so that every refusal keeps its code (a missing key is still `key_not_found`).
+ */
 function verifyWith(candidates: VerificationKey[], signed: Signed, rules: VerifyRules): VerifiedToken {
   const { token, payloadEnd, algorithm } = signed;
+  checkCriticalHeaders(signed.header);
+  if (!signed.utf8) throw invalid('the token header or payload is not valid UTF-8');
   // The token passed the shape check: ASCII only, so latin1 gives its bytes as they are.
   const signingInput = Buffer.from(token.slice(0, payloadEnd), 'latin1');
   const signature = Buffer.from(token.slice(payloadEnd + 1), 'base64url');
@@ -145,15 +152,16 @@ function canonicalSegment(token: string, start: number, end: number): boolean {
  * The JSON object of one segment, read before any key is looked up so that a disallowed `alg`
  * or a foreign `iss` is refused without any fetch; the payload's object becomes the claims
  * once the signature holds. Buffer's decoder is native; the alphabet and padding bits were
- * checked already. Like jose's fatal `TextDecoder`, bytes that are not UTF-8 are refused
- * rather than replaced, and a leading byte-order mark is dropped.
+ * checked already. A leading byte-order mark is dropped, as jose's `TextDecoder` drops it.
+ * Bytes that are not UTF-8 are read with replacement characters here, as 0.1 read them, and
+ * `utf8` says so: the token is refused after the key lookup, where jose refused it.
  */
-function decodeSegment(token: string, start: number, end: number, part: 'header' | 'payload'): Record<string, unknown> {
+function decodeSegment(token: string, start: number, end: number, part: 'header' | 'payload'): Segment {
   const encoded = token.slice(start, end);
   const size = Math.ceil((encoded.length * 3) / 4);
   if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
   const length = scratch.write(encoded, 0, 'base64url');
-  if (!isUtf8(scratch.subarray(0, length))) throw invalid(`the token ${part} is not valid UTF-8`);
+  const utf8 = isUtf8(scratch.subarray(0, length));
   const text = scratch.toString('utf8', 0, length);
   let value: unknown;
   try {
@@ -164,5 +172,11 @@ function decodeSegment(token: string, start: number, end: number, part: 'header'
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalid(`the token ${part} is not a JSON object`);
   }
-  return value as Record<string, unknown>;
+  return { object: value as Record<string, unknown>, utf8 };
+}
+
+interface Segment {
+  object: Record<string, unknown>;
+  /** Whether the segment's bytes are UTF-8 (jose's decoder is fatal: it refuses them otherwise). */
+  utf8: boolean;
 }

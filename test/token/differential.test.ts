@@ -1,0 +1,271 @@
+/**
+ * The differential test of token verification (DESIGN.md rule 10, 0.2): every token of a
+ * corpus goes to tenantgate's verifier (node:crypto signatures, our claims module) and to the
+ * oracle, tenantgate 0.1's verifier built on jose's `jwtVerify` (./jose-oracle.ts), with the
+ * same rules and the same real keys, fetched over HTTP from a real local issuer. Both must
+ * accept the same tokens, with the same claims, and refuse the same tokens, with the same
+ * error code. The corpus: hand-made attacks, then a few hundred signed base tokens (fast-check
+ * picks their headers, claims, keys and algorithms, edge cases included) and at least 100,000
+ * mutations of them. Time stands still (a fake `Date`) so that both sides judge `exp`, `nbf`
+ * and `iat` at the same instant, boundaries included.
+ */
+import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuthError } from '../../src/index.js';
+import { checkTokenShape } from '../../src/credentials/credentials.js';
+import { IssuerKeys } from '../../src/issuer/issuer-keys.js';
+import { verifyToken, type VerifiedToken, type VerifyRules } from '../../src/token/verify.js';
+import { createTestIssuer, type TestAlgorithm, type TestIssuer } from '../../src/testing.js';
+import { verifyWithJose } from './jose-oracle.js';
+import {
+  ALGORITHMS,
+  b64,
+  buildBases,
+  mutations,
+  type BaseToken,
+  type HandKey,
+  type Mutation,
+} from './differential-corpus.js';
+
+const MUTATED_CASES = Number(process.env.DIFFERENTIAL_CASES ?? 100_000);
+const BASE_TOKENS = 400;
+const AUDIENCE = 'differential-api';
+/** The frozen clock, in the middle of a second so that whole-second rounding shows. */
+const NOW_MS = Math.floor(Date.now() / 1000) * 1000 + 500;
+
+interface Verdict {
+  accepted: boolean;
+  code: string | undefined;
+  claims?: unknown;
+  expiresAtMs?: number;
+  kid?: string | undefined;
+  /** For an RSA key that verified the token: its modulus length in bytes. */
+  modulusBytes?: number;
+}
+
+/** One side's verdict; anything but an AuthError would be a 500, and fails the comparison. */
+async function judge(token: string, verify: () => unknown): Promise<Verdict> {
+  try {
+    checkTokenShape(token);
+    const verified = (await verify()) as VerifiedToken;
+    const bits = verified.key.keyObject.asymmetricKeyDetails?.modulusLength;
+    return {
+      accepted: true,
+      code: undefined,
+      claims: verified.claims,
+      expiresAtMs: verified.expiresAtMs,
+      kid: verified.key.kid,
+      modulusBytes: bits === undefined ? undefined : bits / 8,
+    };
+  } catch (error) {
+    return { accepted: false, code: error instanceof AuthError ? error.code : `thrown: ${String(error)}` };
+  }
+}
+
+describe('node:crypto verification against jose (differential)', () => {
+  let issuer: TestIssuer;
+  let lifetime: AbortController;
+  let ruleSets: VerifyRules[];
+  let handKeys: HandKey[];
+  let bases: BaseToken[];
+
+  beforeAll(async () => {
+    const issuerAlgorithms = ALGORITHMS.filter((alg): alg is TestAlgorithm => alg !== 'Ed25519');
+    issuer = await createTestIssuer({ algorithms: issuerAlgorithms, audience: AUDIENCE });
+    // Keys signed with by hand (node:crypto), for headers jose will not sign (crit, b64) and
+    // for every pairing of algorithm and key: with and without `alg`, and one without `kid`.
+    const made = (kid: string | undefined, alg: string | undefined, pair: { publicKey: KeyObject; privateKey: KeyObject }): HandKey => {
+      const jwk: Record<string, unknown> = { ...pair.publicKey.export({ format: 'jwk' }), use: 'sig' };
+      if (kid !== undefined) jwk.kid = kid;
+      if (alg !== undefined) jwk.alg = alg;
+      issuer.publish(jwk);
+      return { kid, privateKey: pair.privateKey, type: pair.privateKey.asymmetricKeyType ?? '', curve: pair.privateKey.asymmetricKeyDetails?.namedCurve };
+    };
+    handKeys = [
+      made('rsa-any', undefined, generateKeyPairSync('rsa', { modulusLength: 2048 })),
+      made('rsa-3072', undefined, generateKeyPairSync('rsa', { modulusLength: 3072 })),
+      made('rsa-ps256', 'PS256', generateKeyPairSync('rsa', { modulusLength: 2048 })),
+      made(undefined, undefined, generateKeyPairSync('rsa', { modulusLength: 2048 })),
+      made('p256-any', undefined, generateKeyPairSync('ec', { namedCurve: 'P-256' })),
+      made('p384-es384', 'ES384', generateKeyPairSync('ec', { namedCurve: 'P-384' })),
+      made('p521-any', undefined, generateKeyPairSync('ec', { namedCurve: 'P-521' })),
+      made('ed25519-any', undefined, generateKeyPairSync('ed25519')),
+      made('ed25519-ed25519', 'Ed25519', generateKeyPairSync('ed25519')),
+      made('ed448', undefined, generateKeyPairSync('ed448')),
+    ];
+    lifetime = new AbortController();
+    const keys = new IssuerKeys({
+      issuer: issuer.url,
+      fetch: globalThis.fetch,
+      timeoutMs: 5000,
+      // An unknown kid may refetch once; after that the corpus's many unknown kids cost nothing.
+      cooldownMs: 3_600_000,
+      maxAgeMs: 3_600_000,
+      maxStaleMs: 3_600_000,
+      allowInsecureHttp: false,
+      signal: lifetime.signal,
+      emit: undefined,
+    });
+    await keys.ready();
+    const issuers = new Map([[issuer.url, keys]]);
+    ruleSets = [
+      { issuers, audience: [AUDIENCE], algorithms: [...ALGORITHMS], clockToleranceMs: 30_000, typ: undefined },
+      { issuers, audience: ['other', AUDIENCE], algorithms: [...ALGORITHMS], clockToleranceMs: 0, typ: 'at+jwt' },
+      { issuers, audience: false, algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'], clockToleranceMs: 5_500, typ: 'application/JWT' },
+    ];
+    bases = await buildBases({ issuer, handKeys, audience: AUDIENCE, nowSeconds: NOW_MS / 1000, count: BASE_TOKENS });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(NOW_MS);
+  }, 120_000);
+
+  afterAll(async () => {
+    vi.useRealTimers();
+    lifetime?.abort();
+    await issuer?.close();
+  });
+
+  const tally = {
+    cases: 0,
+    accepted: 0,
+    refused: 0,
+    byMutation: new Map<string, number>(),
+    codes: new Map<string, number>(),
+    divergences: new Map<string, number>(),
+    acceptedByAlg: new Map<string, number>(),
+  };
+
+  /** Runs one token through both sides under one rule set and requires the same verdict. */
+  async function compare(token: string, rules: VerifyRules, label: string): Promise<void> {
+    const ours = await judge(token, () => verifyToken(token, rules));
+    const jose = await judge(token, () => verifyWithJose(token, rules));
+    tally.cases += 1;
+    if (ours.accepted) tally.accepted += 1;
+    else tally.refused += 1;
+    tally.byMutation.set(label, (tally.byMutation.get(label) ?? 0) + 1);
+    if (ours.code !== undefined) tally.codes.set(ours.code, (tally.codes.get(ours.code) ?? 0) + 1);
+    const divergence = knownDivergence(token, ours, jose);
+    if (divergence !== undefined) {
+      tally.divergences.set(divergence, (tally.divergences.get(divergence) ?? 0) + 1);
+      return;
+    }
+    if (ours.accepted !== jose.accepted || ours.code !== jose.code) {
+      throw new Error(`${label}: tenantgate ${JSON.stringify(ours.code ?? 'accepted')}, jose ${JSON.stringify(jose.code ?? 'accepted')} for ${token}`);
+    }
+    if (ours.accepted) {
+      const alg = String((JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString()) as { alg: unknown }).alg);
+      tally.acceptedByAlg.set(alg, (tally.acceptedByAlg.get(alg) ?? 0) + 1);
+      expect(ours.claims).toEqual(jose.claims);
+      expect(ours.expiresAtMs).toBe(jose.expiresAtMs);
+      expect(ours.kid).toBe(jose.kid);
+    }
+  }
+
+  it('agrees on hand-made attacks', async () => {
+    const [good] = bases.filter((base) => base.label.startsWith('issuer RS256'));
+    if (good === undefined) throw new Error('no RS256 base token');
+    const [header, payload, signature] = good.token.split('.') as [string, string, string];
+    const rsaJwk = issuer.jwks.keys.find((jwk) => jwk.alg === 'RS256');
+    const attacks: Array<[string, string]> = [
+      ['alg none, no signature', `${b64('{"alg":"none"}')}.${payload}.`],
+      ['alg none, old signature', `${b64('{"alg":"none"}')}.${payload}.${signature}`],
+      ['alg NONE', `${b64('{"alg":"NONE"}')}.${payload}.${signature}`],
+      ['HS256 keyed with the public JWK', hmac('HS256', JSON.stringify(rsaJwk), payload)],
+      ['HS256 keyed with the modulus', hmac('HS256', String(rsaJwk?.n), payload)],
+      ['RS256 relabelled PS256', `${b64(JSON.stringify({ ...JSON.parse(Buffer.from(header, 'base64url').toString()), alg: 'PS256' }))}.${payload}.${signature}`],
+      ['empty signature', `${header}.${payload}.`],
+      ['JWE-like five segments', `${header}.${payload}.${signature}.${signature}.${signature}`],
+      ['two segments', `${header}.${payload}`],
+      ['signature all zero', `${header}.${payload}.${b64(Buffer.alloc(256))}`],
+    ];
+    for (const [label, token] of attacks) for (const rules of ruleSets) await compare(token, rules, `attack: ${label}`);
+  });
+
+  it('answers at once, without a promise, when the keys are at hand', () => {
+    const accepted = bases.find((base) => base.label.startsWith('issuer RS256') && !(verifyTokenOrNull(base.token, ruleSets[0] as VerifyRules) instanceof Error));
+    if (accepted === undefined) throw new Error('no accepted RS256 base token');
+    const answer = verifyToken(accepted.token, ruleSets[0] as VerifyRules);
+    expect(answer).not.toBeInstanceOf(Promise);
+  });
+
+  it('refuses an RSA-PSS signature with its leading zero byte dropped, which jose accepts', async () => {
+    const key = handKeys.find((each) => each.kid === 'rsa-any');
+    if (key === undefined) throw new Error('no hand RSA key');
+    const rules = ruleSets[0] as VerifyRules;
+    for (let attempt = 0; ; attempt += 1) {
+      const claims = { iss: issuer.url, aud: AUDIENCE, exp: NOW_MS / 1000 + 300, sub: 'differential-user', n: attempt };
+      const input = `${b64(JSON.stringify({ alg: 'PS256', kid: 'rsa-any' }))}.${b64(JSON.stringify(claims))}`;
+      const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      if (signature[0] !== 0) continue;
+      const full = await judge(`${input}.${b64(signature)}`, () => verifyToken(`${input}.${b64(signature)}`, rules));
+      expect(full.accepted).toBe(true);
+      const short = `${input}.${b64(signature.subarray(1))}`;
+      expect(await judge(short, () => verifyWithJose(short, rules))).toMatchObject({ accepted: true });
+      expect(await judge(short, () => verifyToken(short, rules))).toEqual({ accepted: false, code: 'invalid_token' });
+      return;
+    }
+  });
+
+  it(`agrees on every base token and on ${MUTATED_CASES.toLocaleString('en')} mutations of them`, async () => {
+    for (const base of bases) for (const rules of ruleSets) await compare(base.token, rules, 'base token');
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: bases.length - 1 }),
+        fc.nat({ max: bases.length - 1 }),
+        fc.nat({ max: ruleSets.length - 1 }),
+        mutations,
+        async (index, otherIndex, ruleIndex, mutation: Mutation) => {
+          const base = bases[index] as BaseToken;
+          const other = bases[otherIndex] as BaseToken;
+          const token = mutation.apply(base, other);
+          await compare(token, ruleSets[ruleIndex] as VerifyRules, mutation.name);
+        },
+      ),
+      { numRuns: MUTATED_CASES, endOnFailure: true },
+    );
+    const summary = {
+      cases: tally.cases,
+      accepted: tally.accepted,
+      refused: tally.refused,
+      mutations: Object.fromEntries(tally.byMutation),
+      codes: Object.fromEntries(tally.codes),
+      divergences: Object.fromEntries(tally.divergences),
+      acceptedByAlg: Object.fromEntries(tally.acceptedByAlg),
+    };
+    console.log(`differential: ${JSON.stringify(summary)}`);
+    expect(tally.cases).toBeGreaterThanOrEqual(MUTATED_CASES + bases.length * ruleSets.length);
+    // Both sides of the decision were exercised, and not barely.
+    expect(tally.accepted).toBeGreaterThan(tally.cases / 50);
+    expect(tally.refused).toBeGreaterThan(tally.cases / 2);
+    for (const alg of ALGORITHMS) expect(tally.acceptedByAlg.get(alg) ?? 0, `accepted ${alg} tokens`).toBeGreaterThan(0);
+    for (const code of ['invalid_token', 'token_expired', 'token_not_yet_valid', 'issuer_mismatch', 'audience_mismatch', 'algorithm_not_allowed', 'key_not_found']) {
+      expect(tally.codes.get(code) ?? 0, code).toBeGreaterThan(0);
+    }
+  }, 300_000);
+});
+
+/**
+ * The one place where tenantgate is stricter than jose on purpose (docs/security.md): an RSA
+ * signature must be exactly as long as the modulus (RFC 8017 §8.1.2). WebCrypto in Node
+ * accepts an RSA-PSS signature whose leading zero byte was dropped, a second spelling of one
+ * signature; tenantgate refuses it. Anything else that differs fails the test.
+ */
+function knownDivergence(token: string, ours: Verdict, jose: Verdict): string | undefined {
+  if (ours.accepted || !jose.accepted || ours.code !== 'invalid_token' || jose.modulusBytes === undefined) return undefined;
+  const signatureBytes = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url').length;
+  return signatureBytes < jose.modulusBytes ? 'RSA signature shorter than the modulus' : undefined;
+}
+
+/** The verdict at once, for picking a token that verifies (keys at hand: no promise). */
+function verifyTokenOrNull(token: string, rules: VerifyRules): unknown {
+  try {
+    return verifyToken(token, rules);
+  } catch (error) {
+    return error;
+  }
+}
+
+function hmac(alg: 'HS256', secret: string, payload: string): string {
+  const input = `${b64(JSON.stringify({ alg, typ: 'JWT' }))}.${payload}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
