@@ -1,7 +1,8 @@
 /**
  * The differential oracle: tenantgate 0.1's `verifyToken` (src/token/verify.ts at 0da464e),
- * which verified with jose 6's `jwtVerify` over WebCrypto, kept here unchanged but for the
- * key import (0.1's `cryptoKeyFor`, now inline). Its own rules around jose (canonical
+ * which verified with jose 6's `jwtVerify` over WebCrypto, kept here as it was but for its
+ * name, the key import (0.1's `cryptoKeyFor`, now here) and the claims, which it returns as
+ * jose gave them rather than frozen. Its own rules around jose (canonical
  * base64url, the alg allow-list, `kid`, `zip`, the issuer chosen from `iss`, finite and
  * bounded times, `iat` not in the future) stay as they were, so the differential test holds
  * the node:crypto verifier to jose's verdicts and to those rules at once.
