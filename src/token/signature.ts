@@ -17,13 +17,8 @@ export function signatureValid(
   signingInput: Buffer,
   signature: Buffer,
 ): boolean {
-  if (!keyMatches(key, algorithm)) return false;
+  if (!signatureFits(algorithm, key, signature)) return false;
   const { keyObject } = key;
-  const expectedBytes =
-    algorithm.signatureBytes === 'modulus'
-      ? Math.ceil((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8)
-      : algorithm.signatureBytes;
-  if (signature.length !== expectedBytes) return false;
   try {
     if (algorithm.pssSaltLength !== undefined) {
       return verify(
@@ -38,4 +33,19 @@ export function signatureValid(
   } catch {
     return false;
   }
+}
+
+/**
+ * What is checked before any cryptography, on either path: the key is exactly the type, curve
+ * and size the table asks for, and the signature exactly as long as the algorithm makes them
+ * (for RSA, the modulus length: WebCrypto accepted a PSS signature one byte short).
+ * @internal
+ */
+export function signatureFits(algorithm: JwsAlgorithm, key: VerificationKey, signature: Buffer): boolean {
+  if (!keyMatches(key, algorithm)) return false;
+  const expectedBytes =
+    algorithm.signatureBytes === 'modulus'
+      ? Math.ceil((key.keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8)
+      : algorithm.signatureBytes;
+  return signature.length === expectedBytes;
 }

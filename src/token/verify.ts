@@ -7,7 +7,9 @@ import type { IssuerKeys } from '../issuer/issuer-keys.js';
 import { checkClaims } from './claims-check.js';
 import { checkCriticalHeaders } from './critical-headers.js';
 import type { JWTPayload } from './jwt-types.js';
+import { belongsOnPool } from './burst.js';
 import { signatureValid } from './signature.js';
+import { signatureValidOnPool } from './signature-pool.js';
 
 /** A token whose signature and claims have been checked. @internal */
 export interface VerifiedToken {
@@ -28,6 +30,12 @@ export interface VerifyRules {
   algorithms: string[];
   clockToleranceMs: number;
   typ: string | undefined;
+  /**
+   * Where signatures are checked: `sync` on the calling thread, `pool` on libuv's thread pool
+   * (WebCrypto), `auto` (the default) synchronously unless a burst of first-seen tokens is
+   * under way (`burst.ts`). The tests force each path.
+   */
+  signatures?: 'sync' | 'pool' | 'auto';
 }
 
 /** RFC 7516's compression member has no place in a JWS; refusing it avoids any inflate. */
@@ -50,8 +58,8 @@ let scratch = Buffer.allocUnsafeSlow(4096);
  * keys come only from the JWKS.
  *
  * Signatures are checked with `node:crypto` on the calling thread, so the answer comes back
- * at once, not in a promise, whenever the issuer's keys are at hand; a promise only when
- * keys must be fetched first.
+ * at once, not in a promise, whenever the issuer's keys are at hand; a promise when keys must
+ * be fetched first, or when a burst of first-seen tokens sends the check to the thread pool.
  *
  * @throws {AuthError} (or a promise rejected with one)
  * @internal
@@ -97,25 +105,45 @@ interface Signed {
  * `crit` and the UTF-8 rule are judged here, once keys were found, where jose judged them in
  * 0.1, so that every refusal keeps its code (a missing key is still `key_not_found`).
  */
-function verifyWith(candidates: VerificationKey[], signed: Signed, rules: VerifyRules): VerifiedToken {
+function verifyWith(candidates: VerificationKey[], signed: Signed, rules: VerifyRules): VerifiedToken | Promise<VerifiedToken> {
   const { token, payloadEnd, algorithm } = signed;
   checkCriticalHeaders(signed.header);
   if (!signed.utf8) throw invalid('the token header or payload is not valid UTF-8');
   // The token passed the shape check: ASCII only, so latin1 gives its bytes as they are.
   const signingInput = Buffer.from(token.slice(0, payloadEnd), 'latin1');
   const signature = Buffer.from(token.slice(payloadEnd + 1), 'base64url');
+  const mode = rules.signatures ?? 'auto';
+  if (mode === 'pool' || (mode === 'auto' && belongsOnPool())) return verifyOnPool(candidates, signed, rules, signingInput, signature);
   for (const key of candidates) {
-    if (!signatureValid(algorithm, key, signingInput, signature)) continue;
-    checkClaims(signed.header, signed.claims, {
-      issuer: signed.issuer,
-      audience: rules.audience,
-      clockToleranceMs: rules.clockToleranceMs,
-      typ: rules.typ,
-    });
-    const claims = deepFreeze(signed.claims) as Readonly<JWTPayload>;
-    return { issuer: signed.issuer, claims, key, expiresAtMs: (claims.exp as number) * 1000 };
+    if (signatureValid(algorithm, key, signingInput, signature)) return accept(key, signed, rules);
   }
   throw invalid('the token signature is invalid');
+}
+
+/** {@link verifyWith} with each signature checked on the thread pool, one key after another. */
+async function verifyOnPool(
+  candidates: VerificationKey[],
+  signed: Signed,
+  rules: VerifyRules,
+  signingInput: Buffer,
+  signature: Buffer,
+): Promise<VerifiedToken> {
+  for (const key of candidates) {
+    if (await signatureValidOnPool(signed.algorithm, key, signingInput, signature)) return accept(key, signed, rules);
+  }
+  throw invalid('the token signature is invalid');
+}
+
+/** A token whose signature `key` verified: its claims are checked, then frozen. */
+function accept(key: VerificationKey, signed: Signed, rules: VerifyRules): VerifiedToken {
+  checkClaims(signed.header, signed.claims, {
+    issuer: signed.issuer,
+    audience: rules.audience,
+    clockToleranceMs: rules.clockToleranceMs,
+    typ: rules.typ,
+  });
+  const claims = deepFreeze(signed.claims) as Readonly<JWTPayload>;
+  return { issuer: signed.issuer, claims, key, expiresAtMs: (claims.exp as number) * 1000 };
 }
 
 function invalid(message: string): AuthError {

@@ -10,6 +10,7 @@ import { SUPPORTED_ALGORITHMS } from '../../src/index.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../../src/issuer/jwk.js';
 import { JWS_ALGORITHMS, jwsAlgorithm } from '../../src/issuer/jws-algorithms.js';
 import { signatureValid } from '../../src/token/signature.js';
+import { signatureValidOnPool } from '../../src/token/signature-pool.js';
 
 interface TestKey {
   name: string;
@@ -142,15 +143,20 @@ describe('every algorithm against every key type', () => {
   for (const alg of SUPPORTED_ALGORITHMS) {
     for (const { name, privateKey, key } of KEYS) {
       const right = RIGHT[name]?.includes(alg) ?? false;
-      it(`${alg} with ${name}: ${right ? 'accepted with its own signature only' : 'refused'}`, () => {
+      it(`${alg} with ${name}: ${right ? 'accepted with its own signature only' : 'refused'}, on both paths`, async () => {
         pairs += 1;
         const algorithm = jwsAlgorithm(alg);
         if (algorithm === undefined) throw new Error(`${alg} is not in the table`);
         expect(keyFits(key, alg)).toBe(right);
         const verdicts = signaturesBy(privateKey, input).map(({ made, signature }) => ({
           made,
+          signature,
           valid: signatureValid(algorithm, key, input, signature),
         }));
+        // The thread-pool path (WebCrypto) gives the same verdict for every signature.
+        for (const { made, signature, valid } of verdicts) {
+          expect(await signatureValidOnPool(algorithm, key, input, signature), made).toBe(valid);
+        }
         const valid = verdicts.filter((verdict) => verdict.valid).map((verdict) => verdict.made);
         if (!right) {
           expect(valid).toEqual([]);
