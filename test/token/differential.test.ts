@@ -9,7 +9,7 @@
  * mutations of them. Time stands still (a fake `Date`) so that both sides judge `exp`, `nbf`
  * and `iat` at the same instant, boundaries included.
  */
-import { constants, createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createHmac, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthError } from '../../src/index.js';
@@ -147,7 +147,7 @@ describe('node:crypto verification against jose (differential)', () => {
   };
 
   /** Runs one token through both sides under one rule set and requires the same verdict. */
-  async function compare(token: string, rules: VerifyRules, label: string): Promise<void> {
+  async function compare(token: string, rules: VerifyRules, label: string): Promise<Verdict> {
     const ours = await judge(token, () => verifyToken(token, forced(rules, 'sync')));
     const pooled = await judge(token, () => verifyToken(token, forced(rules, 'pool')));
     const jose = await judge(token, () => verifyWithJose(token, rules));
@@ -161,7 +161,7 @@ describe('node:crypto verification against jose (differential)', () => {
     const divergence = knownDivergence(token, ours, jose);
     if (divergence !== undefined) {
       tally.divergences.set(divergence, (tally.divergences.get(divergence) ?? 0) + 1);
-      return;
+      return ours;
     }
     if (ours.accepted !== jose.accepted || ours.code !== jose.code) {
       throw new Error(`${label}: tenantgate ${JSON.stringify(ours.code ?? 'accepted')}, jose ${JSON.stringify(jose.code ?? 'accepted')} for ${token}`);
@@ -173,6 +173,7 @@ describe('node:crypto verification against jose (differential)', () => {
       expect(ours.expiresAtMs).toBe(jose.expiresAtMs);
       expect(ours.kid).toBe(jose.kid);
     }
+    return ours;
   }
 
   it('agrees on hand-made attacks', async () => {
@@ -192,7 +193,29 @@ describe('node:crypto verification against jose (differential)', () => {
       ['two segments', `${header}.${payload}`],
       ['signature all zero', `${header}.${payload}.${b64(Buffer.alloc(256))}`],
     ];
-    for (const [label, token] of attacks) for (const rules of ruleSets) await compare(token, rules, `attack: ${label}`);
+    // ECDSA signature attacks on a real ES256 token (verify-attacks.test.ts has them too).
+    const es256 = bases.find((base) => base.label === 'issuer ES256');
+    if (es256 === undefined) throw new Error('no ES256 base token');
+    const order = Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex');
+    const rs = Buffer.from(es256.signature, 'base64url');
+    const pem = createPublicKey({ key: rsaJwk as JsonWebKey, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
+    const ecdsa: Array<[string, Buffer]> = [
+      ['all-zero ES256 signature (CVE-2022-21449)', Buffer.alloc(64)],
+      ['r = s = n', Buffer.concat([order, order])],
+      ['r and s swapped', Buffer.concat([rs.subarray(32), rs.subarray(0, 32)])],
+      ['s replaced by n - s', Buffer.concat([rs.subarray(0, 32), minus(order, rs.subarray(32))])],
+      ['ES256 signature of 96 bytes', Buffer.concat([rs, Buffer.alloc(32)])],
+    ];
+    for (const [label, bytes] of ecdsa) attacks.push([label, `${es256.header}.${es256.payload}.${b64(bytes)}`]);
+    attacks.push(['HS256 keyed with the PEM public key', hmac('HS256', pem, payload)]);
+    const verdicts = new Map<string, Verdict>();
+    for (const [label, token] of attacks) {
+      for (const rules of ruleSets) verdicts.set(label, await compare(token, rules, `attack: ${label}`));
+    }
+    // ECDSA signatures are malleable: (r, n - s) verifies too, for jose as for tenantgate (neither
+    // asks for a low s; RFC 7518 does not). Another spelling of a token already accepted.
+    expect(verdicts.get('s replaced by n - s')).toMatchObject({ accepted: true });
+    for (const [label, verdict] of verdicts) if (label !== 's replaced by n - s') expect(verdict, label).toMatchObject({ accepted: false });
   });
 
   it('answers at once, without a promise, when the keys are at hand; a burst goes to the thread pool', async () => {
@@ -291,6 +314,11 @@ function verifiesAtOnce(token: string, rules: VerifyRules): boolean {
   } catch {
     return false;
   }
+}
+
+/** `a - b` for equal-length big-endian unsigned integers (a > b). */
+function minus(a: Buffer, b: Buffer): Buffer {
+  return Buffer.from((BigInt(`0x${a.toString('hex')}`) - BigInt(`0x${b.toString('hex')}`)).toString(16).padStart(a.length * 2, '0'), 'hex');
 }
 
 function hmac(alg: 'HS256', secret: string, payload: string): string {
