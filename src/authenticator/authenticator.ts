@@ -88,8 +88,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     emit,
   });
   const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
-  const verifyEntry = async (token: string): Promise<TokenEntry> => {
-    const verified = await verifyToken(token, verifyRules);
+  const toEntry = (verified: VerifiedToken): TokenEntry => {
     const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, policyNameMemo);
     return {
       issuer: verified.issuer,
@@ -100,6 +99,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       policy: undefined,
       bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
     };
+  };
+  /** At once when the signature was checked on this thread; a promise otherwise. */
+  const verifyEntry = (token: string): TokenEntry | Promise<TokenEntry> => {
+    const verified = verifyToken(token, verifyRules);
+    return verified instanceof Promise ? verified.then(toEntry) : toEntry(verified);
   };
   const challenge = { basic: resolved.credentials.basic };
   let closed = false;
@@ -146,29 +150,57 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     return result;
   };
 
-  /** What a request needs beyond the token cache: verification, or a policy resolution. */
-  const authenticateFurther = async (
+  /**
+   * What a request needs beyond the token cache: verification, or a policy resolution. At once
+   * when neither has to wait (a first-seen token checked on this thread, its policy cached).
+   * @throws {AuthError} (unwrapped: the caller turns it into a refusal)
+   */
+  const authenticateFurther = (
     credentials: Credentials,
     known: TokenEntry | undefined,
     started: number,
-  ): Promise<AuthResult> => {
-    try {
-      let verified = known;
-      if (verified === undefined) {
-        const { token } = credentials;
-        checkTokenShape(token);
-        verified = await tokens.verify(token, () => verifyEntry(token));
-      }
-      let policy = verified.policy;
-      if (policy === undefined || policy.untilMs <= Date.now()) {
-        policy = policies.cached(verified.policyNames) ?? (await policies.resolve(verified.policyNames));
-        verified.policy = policy;
-      }
-      return accept(credentials, verified, policy, known !== undefined, started);
-    } catch (error) {
-      throw refusal(error, started);
+  ): AuthResult | Promise<AuthResult> => {
+    let answer: AuthResult | Promise<AuthResult>;
+    if (known !== undefined) {
+      answer = withPolicy(credentials, known, true, started);
+    } else {
+      const { token } = credentials;
+      checkTokenShape(token);
+      const verified = tokens.verify(token, () => verifyEntry(token));
+      answer =
+        verified instanceof Promise
+          ? verified.then((entry) => withPolicy(credentials, entry, false, started))
+          : withPolicy(credentials, verified, false, started);
     }
+    return answer instanceof Promise ? settled(answer, started) : answer;
   };
+
+  /** {@link accept} once the entry's policy is known, resolving it when it is not cached (a promise then). */
+  const withPolicy = (
+    credentials: Credentials,
+    verified: TokenEntry,
+    cached: boolean,
+    started: number,
+  ): AuthResult | Promise<AuthResult> => {
+    let policy = verified.policy;
+    if (policy === undefined || policy.untilMs <= Date.now()) {
+      policy = policies.cached(verified.policyNames);
+      if (policy === undefined) {
+        return policies.resolve(verified.policyNames).then((resolvedPolicy) => {
+          verified.policy = resolvedPolicy;
+          return accept(credentials, verified, resolvedPolicy, cached, started);
+        });
+      }
+      verified.policy = policy;
+    }
+    return accept(credentials, verified, policy, cached, started);
+  };
+
+  /** A result that had to wait, its failure turned into a refusal (once). */
+  const settled = (pending: Promise<AuthResult>, started: number): Promise<AuthResult> =>
+    pending.then(undefined, (error: unknown) => {
+      throw refusal(error, started);
+    });
 
   /** The result of a cached token at once; a promise for anything that must wait. */
   const answerNow: AuthenticateNow = (input) => {

@@ -1,4 +1,4 @@
-import { constants, verify } from 'node:crypto';
+import { constants, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { JwsAlgorithm } from '../issuer/jws-algorithms.js';
 import { keyMatches, type VerificationKey } from '../issuer/jwk.js';
 
@@ -18,27 +18,32 @@ export function signatureValid(
   signature: Buffer,
 ): boolean {
   if (!signatureFits(algorithm, key, signature)) return false;
-  const { keyObject } = key;
   try {
-    if (algorithm.pssSaltLength !== undefined) {
-      return verify(
-        algorithm.hash,
-        signingInput,
-        { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.pssSaltLength },
-        signature,
-      );
-    }
-    if (algorithm.keyType === 'ec') return verify(algorithm.hash, signingInput, { key: keyObject, dsaEncoding: 'ieee-p1363' }, signature);
-    return verify(algorithm.hash, signingInput, keyObject, signature);
+    return verify(algorithm.hash, signingInput, verifyOptions(algorithm, key), signature);
   } catch {
     return false;
   }
 }
 
 /**
+ * The key and its options for OpenSSL, for both paths: PSS padding with the table's salt
+ * length, ECDSA signatures as JOSE writes them (r and s side by side, not DER).
+ * @internal
+ */
+export function verifyOptions(algorithm: JwsAlgorithm, key: VerificationKey): KeyObject | VerifyKeyObjectInput {
+  const { keyObject } = key;
+  if (algorithm.pssSaltLength !== undefined) {
+    return { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: algorithm.pssSaltLength };
+  }
+  if (algorithm.keyType === 'ec') return { key: keyObject, dsaEncoding: 'ieee-p1363' };
+  return keyObject;
+}
+
+/**
  * What is checked before any cryptography, on either path: the key is exactly the type, curve
  * and size the table asks for, and the signature exactly as long as the algorithm makes them
- * (for RSA, the modulus length: WebCrypto accepted a PSS signature one byte short).
+ * (for RSA, the modulus length: WebCrypto, which jose uses, accepts a PSS signature one byte
+ * short).
  * @internal
  */
 export function signatureFits(algorithm: JwsAlgorithm, key: VerificationKey, signature: Buffer): boolean {

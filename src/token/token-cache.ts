@@ -83,23 +83,21 @@ export class TokenCache<T extends Cacheable> {
   }
 
   /**
-   * Runs `verify` once for concurrent callers with the same token and caches a success.
-   * Another token with the same tail (never seen with real signatures) is verified on its
+   * Runs `verify` once for concurrent callers with the same token and caches a success. A
+   * verification that answers at once is cached at once, without a promise (nothing can join
+   * it). Another token with the same tail (never seen with real signatures) is verified on its
    * own, without joining or caching.
    */
-  verify(token: string, verify: () => Promise<T>): Promise<T> {
+  verify(token: string, verify: () => T | Promise<T>): T | Promise<T> {
     const cacheKey = keyOf(token);
     const pending = this.#pending.get(cacheKey);
     if (pending !== undefined) return pending.token === token ? pending.promise : verify();
-    const promise = verify().then(
+    const answer = verify();
+    if (!(answer instanceof Promise)) return this.#keep(cacheKey, token, answer);
+    const promise = answer.then(
       (value) => {
         this.#pending.delete(cacheKey);
-        const now = Date.now();
-        const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs);
-        const size = this.#sizeOf(token, value);
-        // An entry over a hundredth of the budget is verified but not kept (rule 23).
-        if (untilMs > now && size !== 0) this.#entries.set(cacheKey, { token, value, untilMs }, { size });
-        return value;
+        return this.#keep(cacheKey, token, value);
       },
       (error: unknown) => {
         this.#pending.delete(cacheKey);
@@ -108,6 +106,16 @@ export class TokenCache<T extends Cacheable> {
     );
     this.#pending.set(cacheKey, { token, promise });
     return promise;
+  }
+
+  /** Caches a verified token until the earlier of its `exp` and the TTL, and returns it. */
+  #keep(cacheKey: string, token: string, value: T): T {
+    const now = Date.now();
+    const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs);
+    const size = this.#sizeOf(token, value);
+    // An entry over a hundredth of the budget is verified but not kept (rule 23).
+    if (untilMs > now && size !== 0) this.#entries.set(cacheKey, { token, value, untilMs }, { size });
+    return value;
   }
 
   get size(): number {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { BoundedMemo } from '../base/bounded-memo.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
 import { jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
@@ -7,7 +8,7 @@ import type { IssuerKeys } from '../issuer/issuer-keys.js';
 import { checkClaims } from './claims-check.js';
 import { checkCriticalHeaders } from './critical-headers.js';
 import type { JWTPayload } from './jwt-types.js';
-import { belongsOnPool } from './burst.js';
+import { endCheck, leftPool, ON_POOL, startCheck } from './burst.js';
 import { signatureValid } from './signature.js';
 import { signatureValidOnPool } from './signature-pool.js';
 
@@ -32,8 +33,8 @@ export interface VerifyRules {
   typ: string | undefined;
   /**
    * Where signatures are checked: `sync` on the calling thread, `pool` on libuv's thread pool
-   * (WebCrypto), `auto` (the default) synchronously unless a burst of first-seen tokens is
-   * under way (`burst.ts`). The tests force each path.
+   * (node:crypto's callback form), `auto` (the default) on the calling thread until the turn's
+   * budget is spent (`burst.ts`). The tests force each path.
    */
   signatures?: 'sync' | 'pool' | 'auto';
 }
@@ -68,7 +69,7 @@ export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | 
   if (!canonicalSegments(token)) throw invalid('the token is not in canonical base64url');
   const headerEnd = token.indexOf('.');
   const payloadEnd = token.indexOf('.', headerEnd + 1);
-  const { object: header, utf8: headerUtf8 } = decodeSegment(token, 0, headerEnd, 'header');
+  const { object: header, utf8: headerUtf8 } = decodeHeader(token, headerEnd);
   const { alg, kid } = header;
   const algorithm = typeof alg === 'string' && rules.algorithms.includes(alg) ? jwsAlgorithm(alg) : undefined;
   if (algorithm === undefined) {
@@ -109,29 +110,101 @@ function verifyWith(candidates: VerificationKey[], signed: Signed, rules: Verify
   const { token, payloadEnd, algorithm } = signed;
   checkCriticalHeaders(signed.header);
   if (!signed.utf8) throw invalid('the token header or payload is not valid UTF-8');
-  // The token passed the shape check: ASCII only, so latin1 gives its bytes as they are.
-  const signingInput = Buffer.from(token.slice(0, payloadEnd), 'latin1');
-  const signature = Buffer.from(token.slice(payloadEnd + 1), 'base64url');
   const mode = rules.signatures ?? 'auto';
-  if (mode === 'pool' || (mode === 'auto' && belongsOnPool())) return verifyOnPool(candidates, signed, rules, signingInput, signature);
-  for (const key of candidates) {
-    if (signatureValid(algorithm, key, signingInput, signature)) return accept(key, signed, rules);
+  if (mode === 'pool') return verifyOnPool(candidates, signed, rules, undefined);
+  const startedAt = mode === 'auto' ? startCheck() : undefined;
+  if (startedAt === ON_POOL) return verifyOnPool(candidates, signed, rules, leftPool);
+  // Synchronous from here to the verdict: the scratch buffers cannot be shared by two calls.
+  const signingInput = signingInputOf(token, payloadEnd, signingScratch);
+  const signature = signatureOf(token, payloadEnd, signatureScratch);
+  let key: VerificationKey | undefined;
+  for (const candidate of candidates) {
+    if (signatureValid(algorithm, candidate, signingInput, signature)) {
+      key = candidate;
+      break;
+    }
   }
-  throw invalid('the token signature is invalid');
+  if (startedAt !== undefined) endCheck(startedAt);
+  if (key === undefined) throw invalid('the token signature is invalid');
+  return accept(key, signed, rules);
 }
 
-/** {@link verifyWith} with each signature checked on the thread pool, one key after another. */
-async function verifyOnPool(
+/**
+ * {@link verifyWith} with each signature checked on the thread pool, one key after another;
+ * `leave` (when given) is called once the pool is done with the token.
+ */
+function verifyOnPool(
   candidates: VerificationKey[],
   signed: Signed,
   rules: VerifyRules,
-  signingInput: Buffer,
-  signature: Buffer,
+  leave: (() => void) | undefined,
 ): Promise<VerifiedToken> {
-  for (const key of candidates) {
-    if (await signatureValidOnPool(signed.algorithm, key, signingInput, signature)) return accept(key, signed, rules);
-  }
-  throw invalid('the token signature is invalid');
+  // Buffers of its own: the pool reads them after this call has returned.
+  const signingInput = signingInputOf(signed.token, signed.payloadEnd, undefined);
+  const signature = signatureOf(signed.token, signed.payloadEnd, undefined);
+  return new Promise((resolve, reject) => {
+    const tryFrom = (index: number): void => {
+      const key = candidates[index];
+      if (key === undefined) {
+        leave?.();
+        reject(invalid('the token signature is invalid'));
+        return;
+      }
+      signatureValidOnPool(signed.algorithm, key, signingInput, signature, (valid) => {
+        if (!valid) {
+          tryFrom(index + 1);
+          return;
+        }
+        leave?.();
+        try {
+          resolve(accept(key, signed, rules));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    };
+    tryFrom(0);
+  });
+}
+
+/** Buffers reused by every synchronous check, grown to the largest token seen. */
+const signingScratch = { buffer: Buffer.allocUnsafeSlow(2048) };
+const signatureScratch = { buffer: Buffer.allocUnsafeSlow(512) };
+
+/**
+ * The bytes signed: header and payload as they were sent. The token passed the shape check:
+ * ASCII only, so latin1 gives its bytes as they are. Written into `scratch` when given.
+ */
+function signingInputOf(token: string, payloadEnd: number, scratch: { buffer: Buffer } | undefined): Buffer {
+  if (scratch === undefined) return Buffer.from(token.slice(0, payloadEnd), 'latin1');
+  if (scratch.buffer.length < payloadEnd) scratch.buffer = Buffer.allocUnsafeSlow(payloadEnd);
+  return scratch.buffer.subarray(0, scratch.buffer.write(token, 0, payloadEnd, 'latin1'));
+}
+
+/** The signature's bytes, decoded into `scratch` when given. */
+function signatureOf(token: string, payloadEnd: number, scratch: { buffer: Buffer } | undefined): Buffer {
+  const encoded = token.slice(payloadEnd + 1);
+  if (scratch === undefined) return Buffer.from(encoded, 'base64url');
+  const size = Math.ceil((encoded.length * 3) / 4);
+  if (scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size);
+  return scratch.buffer.subarray(0, scratch.buffer.write(encoded, 0, 'base64url'));
+}
+
+/**
+ * Headers decoded before, by their encoded text: the tokens of one issuer share a handful of
+ * headers, so most tokens skip a base64 decode and a `JSON.parse`. The objects are frozen,
+ * since every token with that header shares one. Bounded like every memo.
+ */
+const headers = new BoundedMemo<Segment>(64, 1024);
+
+function decodeHeader(token: string, headerEnd: number): Segment {
+  const encoded = token.slice(0, headerEnd);
+  const known = headers.get(encoded);
+  if (known !== undefined) return known;
+  const decoded = decodeSegment(token, 0, headerEnd, 'header');
+  const shared = { object: deepFreeze(decoded.object) as Record<string, unknown>, utf8: decoded.utf8 };
+  headers.remember(encoded, shared);
+  return shared;
 }
 
 /** A token whose signature `key` verified: its claims are checked, then frozen. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthError, ConfigError, createAuthenticator, type AuthenticatorOptions } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { authenticateNow } from '../../src/authenticator/authenticate-now.js';
 
 const policies = { '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] } };
 
@@ -81,6 +82,29 @@ describe('authenticate', () => {
     const types = events.map((event) => (event as { type: string }).type);
     expect(types).toEqual(expect.arrayContaining(['discovery', 'jwks_refresh', 'cache', 'authenticated', 'rejected']));
     expect(JSON.stringify(events)).not.toContain(token.split('.')[2]);
+    await auth.close();
+  });
+
+  it('answers a first-seen token at once, without a promise, when its keys and policy are at hand', async () => {
+    const events: { type: string }[] = [];
+    const auth = createAuthenticator(options({ onEvent: (event) => events.push(event) }));
+    await auth.ready();
+    // The first token resolves the policy; the second, never seen, finds keys and policy cached.
+    await auth.authenticate({ authorization: `Bearer tenant-1:${await issuer.sign({ sub: 'pref-1234567890-one' })}` });
+    const second = await issuer.sign({ sub: 'pref-1234567890-two' });
+    await new Promise((resolve) => setImmediate(resolve));
+    const answer = authenticateNow(auth, { authorization: `Bearer tenant-1:${second}` });
+    expect(answer).not.toBeInstanceOf(Promise);
+    expect(answer).toMatchObject({ subject: 'pref-1234567890-two', tenant: 'tenant-1' });
+    // It was cached: the next request is a hit.
+    events.length = 0;
+    expect(authenticateNow(auth, { authorization: `Bearer tenant-1:${second}` })).toMatchObject({ subject: 'pref-1234567890-two' });
+    expect(events).toContainEqual({ type: 'cache', cache: 'token', hit: true });
+    // A refusal found at once is thrown at once, once.
+    events.length = 0;
+    const other = await issuer.sign({ sub: 'pref-1234567890-three' });
+    expect(() => authenticateNow(auth, { authorization: `Bearer tenant-2:${other}` })).toThrow(expect.objectContaining({ code: 'tenant_forbidden' }));
+    expect(events.filter((event) => event.type === 'rejected')).toHaveLength(1);
     await auth.close();
   });
 
