@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Authenticator } from '../authenticator/authenticator-types.js';
 import { ConfigError } from '../base/errors.js';
 import type { ScopeOption } from './http.js';
+import type { SenderOptions } from './request-details.js';
 import { describeProblems, describeValue, type OptionVocabulary } from '../base/problem-sentences.js';
 
 /** What an adapter keeps of its options once they are checked. @internal */
@@ -10,6 +11,7 @@ export interface AdapterSettings<Request> {
   scope: ScopeOption<Request> | undefined;
   forwardTenantHeader: string | undefined;
   passErrors: boolean;
+  sender: SenderOptions<Request>;
 }
 
 type Adapter = 'express' | 'koa' | 'fastify';
@@ -23,6 +25,8 @@ const common = {
     .regex(HEADER_NAME)
     .refine((name) => name.toLowerCase() !== 'authorization', 'cannot be "authorization": it would replace the credentials')
     .optional(),
+  requestUrl: z.function().optional(),
+  clientCertificate: z.function().optional(),
 };
 
 // Fastify hands the plugin its own register options (`prefix`, `logLevel`, `logSerializers`) too.
@@ -39,9 +43,9 @@ const schemas: Record<Adapter, z.ZodType> = {
 };
 
 const KEYS: Record<Adapter, string[]> = {
-  express: ['scope', 'forwardTenantHeader', 'passErrors'],
-  koa: ['scope', 'forwardTenantHeader'],
-  fastify: ['authenticator', 'scope', 'forwardTenantHeader'],
+  express: ['scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate', 'passErrors'],
+  koa: ['scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate'],
+  fastify: ['authenticator', 'scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate'],
 };
 
 const EXPECTED = {
@@ -49,6 +53,8 @@ const EXPECTED = {
   scope: 'a scope such as "metrics:read", or a function of the request returning one',
   forwardTenantHeader: 'an HTTP header name such as "x-scope-orgid"',
   passErrors: 'true or false',
+  requestUrl: 'a function of the request returning the absolute URL the client addressed',
+  clientCertificate: 'a function of the request returning the client certificate (X509Certificate, PEM or DER)',
 };
 
 const AUTHENTICATOR = 'an authenticator made by createAuthenticator()';
@@ -102,12 +108,20 @@ function optionProblems(adapter: Adapter, options: unknown): string[] {
 function settings<Request>(auth: unknown, options: unknown, problems: string[]): AdapterSettings<Request> {
   if (problems.length > 0 || !isAuthenticator(auth)) throw new ConfigError(problems);
   // Copied now: changing the options object later must not change what is enforced.
-  const checked = (options === undefined ? {} : options) as { scope?: ScopeOption<Request>; forwardTenantHeader?: string; passErrors?: boolean };
+  const checked = (options === undefined ? {} : options) as {
+    scope?: ScopeOption<Request>;
+    forwardTenantHeader?: string;
+    passErrors?: boolean;
+  } & SenderOptions<Request>;
+  const sender: SenderOptions<Request> = {};
+  if (checked.requestUrl !== undefined) sender.requestUrl = checked.requestUrl;
+  if (checked.clientCertificate !== undefined) sender.clientCertificate = checked.clientCertificate;
   return {
     authenticator: auth,
     scope: checked.scope,
     forwardTenantHeader: checked.forwardTenantHeader,
     passErrors: checked.passErrors === true,
+    sender,
   };
 }
 

@@ -26,6 +26,7 @@ import {
 } from './http.js';
 
 export type { AdapterOptions, ErrorResponse, ScopeOption } from './http.js';
+export type { ClientCertificate, SenderOptions } from './request-details.js';
 /** The status, headers and JSON body the middleware sends for a refusal; for an error handler behind `passErrors`. */
 export { errorResponse } from './http.js';
 
@@ -63,7 +64,9 @@ export type ExpressMiddleware = (
  * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
 export function middleware(auth: Authenticator, options: ExpressMiddlewareOptions = {}): ExpressMiddleware {
-  const { authenticator, scope, forwardTenantHeader, passErrors } = middlewareSettings<ExpressRequestLike>('express', auth, options);
+  const { authenticator, scope, forwardTenantHeader, passErrors, sender } = middlewareSettings<ExpressRequestLike>('express', auth, options);
+  // Express's protocol and host honour its `trust proxy` setting.
+  sender.requestUrl ??= expressUrl;
   const answer = (request: ExpressRequestLike, response: ServerResponse, outcome: Outcome, next: (error?: unknown) => void) => {
     if (!(outcome instanceof AuthError)) {
       request.auth = outcome;
@@ -81,7 +84,7 @@ export function middleware(auth: Authenticator, options: ExpressMiddlewareOption
   return (request, response, next) => {
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = authenticateRequest(authenticator, request, scopeFor(scope, request));
+      outcome = authenticateRequest(authenticator, request, scopeFor(scope, request), request, sender);
     } catch (error) {
       next(error);
       return;
@@ -89,4 +92,31 @@ export function middleware(auth: Authenticator, options: ExpressMiddlewareOption
     if (outcome instanceof Promise) whenSettled(outcome, (settled) => answer(request, response, settled, next), next);
     else answer(request, response, outcome, next);
   };
+}
+
+/**
+ * The URL an Express request addressed, the way Express 5's `req.host` finds the host: the
+ * `X-Forwarded-Host` header when `trust proxy` trusts the peer, else `Host`, port kept. Worked
+ * out here rather than read from `req.host`, which Express 4 deprecates and strips of its port.
+ * A bare Node request (no Express) is left to the default.
+ */
+function expressUrl(request: ExpressRequestLike): string | undefined {
+  const express = request as ExpressRequestLike & {
+    protocol?: string;
+    originalUrl?: string;
+    app?: { get?: (setting: string) => unknown };
+  };
+  if (typeof express.protocol !== 'string') return undefined;
+  const trust = express.app?.get?.('trust proxy fn');
+  const trusted = typeof trust === 'function' && (trust as (address: string | undefined, hop: number) => boolean)(request.socket.remoteAddress, 0);
+  const forwarded = trusted ? firstValue(request.headers['x-forwarded-host']) : undefined;
+  const host = forwarded ?? request.headers.host;
+  return host === undefined ? undefined : `${express.protocol}://${host}${express.originalUrl ?? request.url}`;
+}
+
+/** The first of a header's comma-separated values (a proxy chain appends its own). */
+function firstValue(value: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  const first = text?.split(',')[0]?.trim();
+  return first === '' ? undefined : first;
 }

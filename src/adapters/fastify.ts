@@ -29,6 +29,7 @@ import {
 } from './http.js';
 
 export type { AdapterOptions, ScopeOption } from './http.js';
+export type { ClientCertificate, SenderOptions } from './request-details.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -49,7 +50,10 @@ export interface TenantgateFastifyOptions extends AdapterOptions<FastifyRequest>
 
 const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, options) => {
   // Checked here, so that a bad option makes `register()` and `ready()` reject.
-  const { authenticator, scope, forwardTenantHeader } = pluginSettings<FastifyRequest>(options);
+  const { authenticator, scope, forwardTenantHeader, sender } = pluginSettings<FastifyRequest>(options);
+  // Fastify's protocol and host honour its `trustProxy` setting; Fastify 4 has no `host`, and
+  // its `hostname` keeps the port.
+  sender.requestUrl ??= (request) => `${request.protocol}://${(request as { host?: string }).host ?? request.hostname}${request.url}`;
   // Fastify wants every request decoration declared up front; null until the hook sets it.
   if (!fastify.hasRequestDecorator('auth')) fastify.decorateRequest('auth', null as unknown as AuthResult);
   const answer = (request: FastifyRequest, reply: FastifyReply, outcome: Outcome, done: (error?: Error) => void): void => {
@@ -66,7 +70,7 @@ const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, opt
   fastify.addHook('onRequest', (request, reply, done) => {
     let outcome: Outcome | Promise<Outcome>;
     try {
-      outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request));
+      outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request), request, sender);
     } catch (error) {
       done(asError(error));
       return;

@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthResult, Authenticator } from '../authenticator/authenticator-types.js';
 import type { CredentialsInput } from '../credentials/credentials.js';
-import { authenticateNow } from '../authenticator/authenticate-now.js';
+import { authenticateNow, requestNeedsOf } from '../authenticator/authenticate-now.js';
+import { addRequestDetails, type NodeRequestDetails, type SenderOptions } from './request-details.js';
 import { AuthError } from '../base/errors.js';
 
 /** The parts of a Node request the adapters read. */
@@ -28,6 +29,10 @@ export interface AdapterOptions<Request> {
    * Tempo. Removed when the credentials named no tenant.
    */
   forwardTenantHeader?: string;
+  /** See {@link SenderOptions}: the request URL and client certificate behind a proxy. */
+  requestUrl?: SenderOptions<Request>['requestUrl'];
+  /** See {@link SenderOptions}. */
+  clientCertificate?: SenderOptions<Request>['clientCertificate'];
 }
 
 /** What an adapter sends for a refused request. */
@@ -45,9 +50,14 @@ export type Outcome = AuthResult | AuthError;
  * lines are passed on as an array, so that the core refuses them.
  */
 export function credentialsOf(request: NodeRequestLike, tenantHeader: string | undefined): CredentialsInput {
+  // Every member set, so that each input has one shape whatever the request carried.
   return {
     authorization: headerLines(request, 'authorization'),
     tenant: tenantHeader === undefined ? undefined : headerLines(request, tenantHeader),
+    dpop: undefined,
+    method: undefined,
+    url: undefined,
+    clientCertificate: undefined,
   };
 }
 
@@ -57,14 +67,18 @@ export function credentialsOf(request: NodeRequestLike, tenantHeader: string | u
  * the same tick.
  * @internal
  */
-export function authenticateRequest(
+export function authenticateRequest<Request>(
   auth: Authenticator,
-  request: NodeRequestLike,
+  request: NodeRequestLike & NodeRequestDetails,
   scope: string | undefined,
+  frameworkRequest?: Request,
+  sender: SenderOptions<Request> = {},
 ): Outcome | Promise<Outcome> {
   let answer: AuthResult | Promise<AuthResult>;
   try {
-    answer = authenticateNow(auth, credentialsOf(request, auth.tenantHeader));
+    const input = credentialsOf(request, auth.tenantHeader);
+    addRequestDetails(input, request, frameworkRequest ?? (request as Request), sender, requestNeedsOf(auth).certificate);
+    answer = authenticateNow(auth, input);
   } catch (error) {
     return refusalOf(error);
   }

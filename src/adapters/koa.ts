@@ -25,6 +25,7 @@ import {
 } from './http.js';
 
 export type { AdapterOptions, ScopeOption } from './http.js';
+export type { ClientCertificate, SenderOptions } from './request-details.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -59,7 +60,9 @@ export type KoaMiddleware = (context: KoaContextLike, next: () => Promise<unknow
  * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
 export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = {}): KoaMiddleware {
-  const { authenticator, scope, forwardTenantHeader } = middlewareSettings<KoaContextLike>('koa', auth, options);
+  const { authenticator, scope, forwardTenantHeader, sender } = middlewareSettings<KoaContextLike>('koa', auth, options);
+  // Koa's origin honours `app.proxy` (X-Forwarded-Proto and -Host) as the application chose.
+  sender.requestUrl ??= koaUrl;
   const answer = (context: KoaContextLike, next: () => Promise<unknown>, outcome: Outcome): Promise<void> => {
     if (outcome instanceof AuthError) {
       const { status, headers, body } = errorResponse(outcome);
@@ -75,7 +78,7 @@ export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = 
   // Not an async function: a cached token goes on to `next` without an extra await.
   return (context, next) => {
     try {
-      const outcome = authenticateRequest(authenticator, context.req, scopeFor(scope, context));
+      const outcome = authenticateRequest(authenticator, context.req, scopeFor(scope, context), context, sender);
       if (outcome instanceof Promise) return outcome.then((settled) => answer(context, next, settled));
       return answer(context, next, outcome);
     } catch (error) {
@@ -86,3 +89,9 @@ export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = 
 }
 
 function nothing(): void {}
+
+/** The URL a Koa request addressed. */
+function koaUrl(context: KoaContextLike): string | undefined {
+  const koa = context as KoaContextLike & { origin?: string; originalUrl?: string };
+  return typeof koa.origin === 'string' && typeof koa.originalUrl === 'string' ? `${koa.origin}${koa.originalUrl}` : undefined;
+}

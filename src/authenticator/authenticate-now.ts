@@ -28,3 +28,26 @@ export function authenticateNow(auth: Authenticator, input: CredentialsInput): A
   const registered = (auth as { [AUTHENTICATE_NOW]?: AuthenticateNow })[AUTHENTICATE_NOW];
   return registered === undefined ? auth.authenticate(input) : registered(input);
 }
+
+/** Which request details beyond the headers an authenticator needs from its adapters. @internal */
+export interface RequestNeeds {
+  /** The client's TLS certificate (mTLS-bound tokens are on). */
+  certificate: boolean;
+}
+
+const REQUEST_NEEDS = Symbol.for('tenantgate.requestNeeds');
+const NEEDS_NOTHING: RequestNeeds = Object.freeze({ certificate: false });
+
+/** Registers what an authenticator needs from requests. @internal */
+export function registerRequestNeeds(owner: Authenticator, needs: RequestNeeds): void {
+  Object.defineProperty(owner, REQUEST_NEEDS, { value: Object.freeze({ ...needs }), enumerable: false });
+}
+
+/**
+ * What `auth` needs from requests; nothing beyond the headers for an authenticator that did
+ * not say (a wrapper, a test double).
+ * @internal
+ */
+export function requestNeedsOf(auth: Authenticator): RequestNeeds {
+  return (auth as { [REQUEST_NEEDS]?: RequestNeeds })[REQUEST_NEEDS] ?? NEEDS_NOTHING;
+}

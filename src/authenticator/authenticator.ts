@@ -1,4 +1,4 @@
-import { registerAuthenticateNow, type AuthenticateNow } from './authenticate-now.js';
+import { registerAuthenticateNow, registerRequestNeeds, type AuthenticateNow } from './authenticate-now.js';
 import type { AuthResult, Authenticator } from './authenticator-types.js';
 import { checkAuthorizeOptions } from '../options/authorize-options.js';
 import {
@@ -7,26 +7,21 @@ import {
   splitTenants,
   type CredentialRules,
   type Credentials,
+  type CredentialsInput,
 } from '../credentials/credentials.js';
 import { checkScope, checkTenants } from '../policy/decision.js';
-import { AuthError, setChallengeSchemes } from '../base/errors.js';
+import { AuthError, setChallengeSchemes, type ChallengeSchemes } from '../base/errors.js';
 import { registerListeners, type AuthEvent, type EventListener } from '../base/events.js';
 import { IssuerKeys } from '../issuer/issuer-keys.js';
 import { resolveOptions, type AuthenticatorOptions } from '../options/options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from '../policy/policy-resolver.js';
-import { estimateHeapBytes } from '../base/heap-size.js';
-import { extractPolicyNames, PolicyNameMemo } from '../policy/policy-names.js';
+import { PolicyNameMemo } from '../policy/policy-names.js';
 import { refusalReason } from './refusal-reason.js';
 import { TokenCache } from '../token/token-cache.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from '../token/verify.js';
-
-/** A verified token with what later requests reuse, kept in the token cache. */
-interface TokenEntry extends VerifiedToken {
-  policyNames: string[];
-  policy: ResolvedPolicy | undefined;
-  /** Estimated heap of the claims and names, for `cache.maxBytes`. */
-  bytes: number;
-}
+import { checkSender } from '../token/sender-constraint.js';
+import { tokenEntryOf, type TokenEntry } from './token-entry.js';
+import { senderRulesOf } from './sender-rules.js';
 
 /**
  * Creates an authenticator.
@@ -66,6 +61,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const rules: CredentialRules = {
     bearer: resolved.credentials.bearer,
     basic: resolved.credentials.basic,
+    dpop: resolved.dpop.mode,
     requireTenant: resolved.requireTenant,
     tenantHeader: resolved.tenantHeader,
   };
@@ -88,30 +84,23 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     emit,
   });
   const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
-  const toEntry = (verified: VerifiedToken): TokenEntry => {
-    const policyNames = extractPolicyNames(verified.claims, resolved.accessPolicyClaim, policyNameMemo);
-    return {
-      issuer: verified.issuer,
-      claims: verified.claims,
-      key: verified.key,
-      expiresAtMs: verified.expiresAtMs,
-      policyNames: Object.freeze(policyNames) as string[],
-      policy: undefined,
-      bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
-    };
-  };
+  const senderRules = senderRulesOf(resolved, lifetime.signal);
+  const toEntry = (verified: VerifiedToken): TokenEntry => tokenEntryOf(verified, resolved.accessPolicyClaim, policyNameMemo);
   /** At once when the signature was checked on this thread; a promise otherwise. */
   const verifyEntry = (token: string): TokenEntry | Promise<TokenEntry> => {
     const verified = verifyToken(token, verifyRules);
     return verified instanceof Promise ? verified.then(toEntry) : toEntry(verified);
   };
-  const challenge = { basic: resolved.credentials.basic };
+  const challenge: ChallengeSchemes = {
+    basic: resolved.credentials.basic,
+    dpop: resolved.dpop.mode === 'off' ? undefined : { mode: resolved.dpop.mode, algorithms: resolved.dpop.algorithms },
+  };
   let closed = false;
 
-  const refusal = (error: unknown, started: number): AuthError => {
+  const refusal = (error: unknown, started: number, used?: Credentials['scheme']): AuthError => {
     const refused =
       error instanceof AuthError ? error : new AuthError('invalid_token', 'the token could not be verified', { cause: error });
-    setChallengeSchemes(refused, challenge);
+    setChallengeSchemes(refused, used === 'dpop' ? { ...challenge, used } : challenge);
     if (listeners.size !== 0) {
       emit({ type: 'rejected', code: refused.code, reason: refusalReason(refused), durationMs: performance.now() - started });
     }
@@ -156,23 +145,39 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
    * @throws {AuthError} (unwrapped: the caller turns it into a refusal)
    */
   const authenticateFurther = (
+    input: CredentialsInput,
     credentials: Credentials,
     known: TokenEntry | undefined,
     started: number,
   ): AuthResult | Promise<AuthResult> => {
     let answer: AuthResult | Promise<AuthResult>;
     if (known !== undefined) {
-      answer = withPolicy(credentials, known, true, started);
+      answer = withSender(input, credentials, known, true, started);
     } else {
       const { token } = credentials;
       checkTokenShape(token);
       const verified = tokens.verify(token, () => verifyEntry(token));
       answer =
         verified instanceof Promise
-          ? verified.then((entry) => withPolicy(credentials, entry, false, started))
-          : withPolicy(credentials, verified, false, started);
+          ? verified.then((entry) => withSender(input, credentials, entry, false, started))
+          : withSender(input, credentials, verified, false, started);
     }
-    return answer instanceof Promise ? settled(answer, started) : answer;
+    return answer instanceof Promise ? settled(answer, started, credentials.scheme) : answer;
+  };
+
+  /** {@link withPolicy} once the request is shown to come from the sender the token is bound to. */
+  const withSender = (
+    input: CredentialsInput,
+    credentials: Credentials,
+    verified: TokenEntry,
+    cached: boolean,
+    started: number,
+  ): AuthResult | Promise<AuthResult> => {
+    if (senderRules !== undefined) {
+      const checked = checkSender(credentials, verified, input, senderRules);
+      if (checked !== undefined) return checked.then(() => withPolicy(credentials, verified, cached, started));
+    }
+    return withPolicy(credentials, verified, cached, started);
   };
 
   /** {@link accept} once the entry's policy is known, resolving it when it is not cached (a promise then). */
@@ -197,29 +202,30 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   /** A result that had to wait, its failure turned into a refusal (once). */
-  const settled = (pending: Promise<AuthResult>, started: number): Promise<AuthResult> =>
+  const settled = (pending: Promise<AuthResult>, started: number, used: Credentials['scheme']): Promise<AuthResult> =>
     pending.then(undefined, (error: unknown) => {
-      throw refusal(error, started);
+      throw refusal(error, started, used);
     });
 
   /** The result of a cached token at once; a promise for anything that must wait. */
   const answerNow: AuthenticateNow = (input) => {
     const observed = listeners.size !== 0;
     const started = observed ? performance.now() : 0;
+    let credentials: Credentials | undefined;
     try {
       if (closed) throw new AuthError('issuer_unavailable', 'the authenticator is closed');
-      const credentials = parseCredentials(input, rules);
+      credentials = parseCredentials(input, rules);
       // One clock read serves every check of a cached token.
       const now = Date.now();
       const verified = tokens.get(credentials.token, now);
       if (observed) emit({ type: 'cache', cache: 'token', hit: verified !== undefined });
       const policy = verified?.policy;
-      if (verified === undefined || policy === undefined || policy.untilMs <= now) {
-        return authenticateFurther(credentials, verified, started);
+      if (verified === undefined || policy === undefined || policy.untilMs <= now || senderRules !== undefined) {
+        return authenticateFurther(input, credentials, verified, started);
       }
       return accept(credentials, verified, policy, true, started);
     } catch (error) {
-      throw refusal(error, started);
+      throw refusal(error, started, credentials?.scheme);
     }
   };
 
@@ -276,5 +282,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
   registerListeners(authenticator, listeners);
   registerAuthenticateNow(authenticator, answerNow);
+  registerRequestNeeds(authenticator, { certificate: resolved.mtls.mode !== 'off' });
   return authenticator;
 }

@@ -13,11 +13,13 @@ export const AUTH_ERROR_STATUS = {
   audience_mismatch: 401,
   algorithm_not_allowed: 401,
   key_not_found: 401,
+  invalid_dpop_proof: 401,
   policy_not_found: 403,
   tenant_forbidden: 403,
   insufficient_scope: 403,
   issuer_unavailable: 503,
   policy_store_unavailable: 503,
+  replay_store_unavailable: 503,
 } as const;
 
 /** A stable, machine-readable reason for refusing a request. */
@@ -35,6 +37,7 @@ export type AuthErrorStatus = (typeof AUTH_ERROR_STATUS)[AuthErrorCode];
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_token'
+  | 'invalid_dpop_proof'
   | 'insufficient_scope'
   | 'temporarily_unavailable';
 
@@ -54,7 +57,7 @@ export interface AuthErrorOptions {
   cause?: unknown;
 }
 
-const challengeSchemes = new WeakMap<AuthError, { basic: boolean }>();
+const challengeSchemes = new WeakMap<AuthError, ChallengeSchemes>();
 
 /**
  * A request was refused. `message` is safe to show to the client: it never contains
@@ -108,25 +111,42 @@ export class AuthError extends Error {
   }
 
   /**
-   * The `WWW-Authenticate` header value (RFC 6750 §3): a Bearer challenge, followed by
-   * a Basic challenge (RFC 7617) when basic credentials are enabled.
+   * The `WWW-Authenticate` header value (RFC 6750 §3): a Bearer challenge; a DPoP challenge
+   * (RFC 9449 §7.1) with the proof algorithms when DPoP is accepted, alone when it is
+   * required; and a Basic challenge (RFC 7617) when basic credentials are enabled. The error
+   * attributes go on the scheme the client used (DPoP for a proof's failure).
    */
   get wwwAuthenticate(): string {
-    const bearer = bearerChallenge(this);
-    return challengeSchemes.get(this)?.basic
-      ? `${bearer}, Basic realm="${REALM}", charset="UTF-8"`
-      : bearer;
+    const schemes = challengeSchemes.get(this);
+    const dpop = schemes?.dpop;
+    const dpopOnly = dpop?.mode === 'required';
+    const errorOnDpop = dpop !== undefined && (dpopOnly || schemes?.used === 'dpop' || this.code === 'invalid_dpop_proof');
+    const challenges: string[] = [];
+    if (!dpopOnly) challenges.push(challenge('Bearer', errorOnDpop ? undefined : this));
+    if (dpop !== undefined) challenges.push(`${challenge('DPoP', errorOnDpop ? this : undefined)}, algs="${dpop.algorithms.join(' ')}"`);
+    if (schemes?.basic && !dpopOnly) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
+    return challenges.join(', ');
   }
 }
 
+/** Which schemes a refusal's challenge lists, and the one the client used. @internal */
+export interface ChallengeSchemes {
+  basic: boolean;
+  /** Set when DPoP is accepted (`mode` not `off`). */
+  dpop?: { mode: 'allowed' | 'required'; algorithms: readonly string[] } | undefined;
+  used?: 'bearer' | 'basic' | 'dpop' | undefined;
+}
+
 /** Records which schemes the authenticator accepts, so the challenge lists them. @internal */
-export function setChallengeSchemes(error: AuthError, schemes: { basic: boolean }): AuthError {
+export function setChallengeSchemes(error: AuthError, schemes: ChallengeSchemes): AuthError {
   challengeSchemes.set(error, schemes);
   return error;
 }
 
 function oauthErrorOf(code: AuthErrorCode): OAuthErrorCode | undefined {
   if (code === 'credentials_missing') return undefined;
+  // RFC 9449 §7.1 registers its own error code for a proof that fails a check.
+  if (code === 'invalid_dpop_proof') return 'invalid_dpop_proof';
   switch (AUTH_ERROR_STATUS[code]) {
     case 400:
       return 'invalid_request';
@@ -139,15 +159,16 @@ function oauthErrorOf(code: AuthErrorCode): OAuthErrorCode | undefined {
   }
 }
 
-function bearerChallenge(error: AuthError): string {
-  const error6750 = error.oauthError;
-  // RFC 6750 §3.1: only the three registered codes belong in the challenge.
-  if (error6750 === undefined || error6750 === 'temporarily_unavailable') {
-    return `Bearer realm="${REALM}"`;
+/** One scheme's challenge, with the error's attributes when `error` is given. */
+function challenge(scheme: 'Bearer' | 'DPoP', error: AuthError | undefined): string {
+  const error6750 = error?.oauthError;
+  // RFC 6750 §3.1: only registered codes belong in the challenge (no error without credentials).
+  if (error === undefined || error6750 === undefined || error6750 === 'temporarily_unavailable') {
+    return `${scheme} realm="${REALM}"`;
   }
-  let challenge = `Bearer realm="${REALM}", error="${error6750}", error_description="${quotable(error.message)}"`;
-  if (error.scope !== undefined) challenge += `, scope="${quotable(error.scope)}"`;
-  return challenge;
+  let text = `${scheme} realm="${REALM}", error="${error6750}", error_description="${quotable(error.message)}"`;
+  if (error.scope !== undefined) text += `, scope="${quotable(error.scope)}"`;
+  return text;
 }
 
 /** Keeps only the characters RFC 6750 allows inside `error_description` and `scope`. */

@@ -14,6 +14,7 @@ export const EXIT = {
 const INSPECT_USAGE = `tenantgate inspect --issuer URL --audience A --claim C --regex R
                    [--tenant T] [--policies FILE] [--scope S] [--no-require-tenant]
                    [--typ T] [--clock-tolerance 30s] [--allow-insecure-http] [--json]
+                   [--dpop PROOF --method M --url U] [--cert FILE]
                    TOKEN_OR_HEADER
   TOKEN_OR_HEADER is a JWT, tenant:jwt, or a whole "Bearer ..."/"Basic ..." value;
   with none (or "-"), it is read from standard input. --audience false skips the aud check.
@@ -22,6 +23,11 @@ const INSPECT_USAGE = `tenantgate inspect --issuer URL --audience A --claim C --
   --no-require-tenant judges it like a service with requireTenant: false.
   --policies FILE is a JSON record of access policies; without it the policy and
   tenant decision is not checked. --scope S also checks that the policy grants S.
+  --dpop PROOF checks a DPoP proof (RFC 9449) made for the request --method M --url U
+  and its key against the token's cnf.jkt; --cert FILE checks a client certificate
+  (PEM or DER) against an mTLS-bound token's cnf["x5t#S256"] (RFC 8705). A token
+  bound to a DPoP key or a certificate is judged as by a service that honours the
+  binding: without its proof or certificate it is rejected.
   Exit status: 0 accepted (every check the service makes was made and passed),
   1 rejected, 2 usage or configuration error, 3 the token passed every check that
   was made but some could not be made (no --policies, or no tenant): the output

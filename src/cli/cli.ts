@@ -9,6 +9,7 @@ import type { AccessPolicyStore } from '../policy/access-policy.js';
 import { EXIT, packageVersion, usage } from './cli-usage.js';
 import { runDemo } from './demo.js';
 import { ConfigError } from '../base/errors.js';
+import { readCertificate } from './inspect-sender.js';
 import { inspect, type Inspection } from './inspect.js';
 import { credentialHeader } from './inspect-credential.js';
 import type { AuthenticatorOptions } from '../options/options.js';
@@ -75,6 +76,10 @@ async function runInspect(argv: string[]): Promise<number> {
         'clock-tolerance': { type: 'string' },
         'allow-insecure-http': { type: 'boolean' },
         json: { type: 'boolean' },
+        dpop: { type: 'string' },
+        method: { type: 'string' },
+        url: { type: 'string' },
+        cert: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -111,9 +116,19 @@ async function runInspect(argv: string[]): Promise<number> {
     allowInsecureHttp: values['allow-insecure-http'] ?? false,
     jwks: { cooldown: 0 },
   };
+  if (values.dpop !== undefined && (values.method === undefined || values.url === undefined)) {
+    return usageError('inspect', '--dpop needs --method and --url: the request the proof was made for');
+  }
+  let certificate: Buffer | undefined;
+  try {
+    certificate = values.cert === undefined ? undefined : readCertificate(values.cert);
+  } catch (error) {
+    return usageError('inspect', `cannot read --cert: ${messageOf(error)}`);
+  }
+  const dpop = values.dpop === undefined ? undefined : { proof: values.dpop, method: values.method ?? '', url: values.url ?? '' };
   let inspection: Inspection;
   try {
-    inspection = await inspect({ options, policies, authorization: header.authorization, scope: values.scope });
+    inspection = await inspect({ options, policies, authorization: header.authorization, scope: values.scope, sender: { dpop, certificate } });
   } catch (error) {
     if (error instanceof ConfigError) return usageError('inspect', error.problems.join('\n  '));
     throw error;

@@ -2,7 +2,7 @@ import { checkTokenShape, parseCredentials, type CredentialRules, type Credentia
 import type { Check } from './inspect-check.js';
 
 /** Parses without the tenant rule, so that a missing tenant can be explained rather than stop everything. */
-const LENIENT: CredentialRules = { bearer: true, basic: true, requireTenant: false, tenantHeader: undefined };
+const LENIENT: CredentialRules = { bearer: true, basic: true, dpop: 'allowed', requireTenant: false, tenantHeader: undefined };
 
 /**
  * The Authorization header value to inspect: `credential` as given (a JWT or `tenant:jwt` is

@@ -3,6 +3,7 @@ import { createAuthenticator } from '../authenticator/authenticator.js';
 import type { AuthResult } from '../authenticator/authenticator-types.js';
 import { AuthError } from '../base/errors.js';
 import type { Check, Inspection } from './inspect-check.js';
+import type { SenderInput } from './inspect-sender.js';
 import type { AuthenticatorOptions } from '../options/options.js';
 
 /**
@@ -35,6 +36,8 @@ export interface VerdictInput {
   probe: PolicyProbe | undefined;
   /** The tenants the credential names, for the "not checked" text. */
   tenants: string[];
+  /** A DPoP proof and client certificate, sent along as a client would. */
+  sender: SenderInput;
 }
 
 /**
@@ -44,10 +47,19 @@ export interface VerdictInput {
  * @internal
  */
 export async function verdict(input: VerdictInput, checks: Check[]): Promise<Inspection> {
-  const auth = createAuthenticator(input.options);
+  const { dpop, certificate } = input.sender;
+  // Judged as by a service that honours bindings: a token bound to a DPoP key or a certificate
+  // needs its proof or certificate; an unbound token is judged as before.
+  const auth = createAuthenticator({ ...input.options, dpop: { mode: 'allowed' }, mtls: { mode: 'allowed' } });
   let result: AuthResult;
   try {
-    result = await auth.authenticate({ authorization: input.authorization });
+    result = await auth.authenticate({
+      authorization: dpop === undefined ? input.authorization : input.authorization.replace(/^Bearer /, 'DPoP '),
+      dpop: dpop?.proof,
+      method: dpop?.method,
+      url: dpop?.url,
+      clientCertificate: certificate,
+    });
     if (input.scope !== undefined) {
       auth.authorize(result, { scope: input.scope });
       checks.push({ name: 'scope', ok: true, detail: `policy ${result.accessPolicy.name} grants ${input.scope}` });

@@ -4,6 +4,7 @@ import { claimStrings, lookupClaim } from '../policy/claims.js';
 import { fetchJson } from '../issuer/fetch-json.js';
 import type { Check, Inspection } from './inspect-check.js';
 import { credentialsCheck } from './inspect-credential.js';
+import { senderChecks, type SenderInput } from './inspect-sender.js';
 import { discoveryCheck } from './inspect-discovery.js';
 import { PolicyProbe, verdict } from './inspect-verdict.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
@@ -24,6 +25,8 @@ export interface InspectInput {
   authorization: string;
   /** A scope to check with `authorize`, as a route requiring it would. */
   scope: string | undefined;
+  /** A DPoP proof with its request, a client certificate. */
+  sender?: SenderInput;
 }
 
 /**
@@ -47,7 +50,8 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   const add = (check: Check) => checks.push(check);
   const credentials = credentialsCheck(input.authorization, resolved.requireTenant);
   const { token, tenants } = credentials;
-  const finish = () => verdict({ options, authorization: input.authorization, scope: input.scope, probe, tenants }, checks);
+  const sender = input.sender ?? {};
+  const finish = () => verdict({ options, authorization: input.authorization, scope: input.scope, probe, tenants, sender }, checks);
   add(credentials.check);
   if (token === undefined) return finish();
 
@@ -103,6 +107,7 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
     algorithm !== undefined && candidates.some((key) => signatureValid(algorithm, key, signingInput, signature));
   add({ name: 'signature', ok: signatureOk, detail: signatureOk ? 'valid' : `no matching key verifies it (${candidates.length} tried)` });
   timeChecks(payload, resolved.clockToleranceMs, resolved.audience, add);
+  senderChecks(token, payload, sender, resolved.clockToleranceMs, add);
   policyChecks(payload, resolved, input.policies !== undefined, tenants, add);
   return finish();
 }

@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { BoundedMemo } from '../base/bounded-memo.js';
 import { AuthError } from '../base/errors.js';
 import { tenantIdProblem } from './tenant-id.js';
@@ -8,24 +9,39 @@ export interface CredentialsInput {
   authorization?: string | readonly string[] | undefined;
   /** The value of the configured `tenantHeader`; ignored when none is configured. */
   tenant?: string | readonly string[] | undefined;
+  /** The `DPoP` header (RFC 9449), the proof that goes with `Authorization: DPoP`. */
+  dpop?: string | readonly string[] | undefined;
+  /** The request method, which a DPoP proof names (`htm`). */
+  method?: string | undefined;
+  /** The request's absolute URL as the client addressed it, which a DPoP proof names (`htu`). */
+  url?: string | undefined;
+  /**
+   * The client's TLS certificate, for tokens bound to it (RFC 8705): an `X509Certificate`, PEM
+   * (also URL-encoded, as proxies forward it) or DER. The adapters take it from the TLS socket.
+   */
+  clientCertificate?: X509Certificate | string | Buffer | undefined;
 }
 
 /** Credentials split into their parts; the token is not verified yet. */
 export interface Credentials {
   /** How the client sent them. */
-  scheme: 'bearer' | 'basic';
+  scheme: 'bearer' | 'basic' | 'dpop';
   /** The tenant as sent (`a|b` for several), or `undefined`. */
   tenant: string | undefined;
   /** `tenant` split on `|`, each a valid tenant ID, without repeats (frozen). */
   tenants: string[];
   /** The compact JWT. */
   token: string;
+  /** With the `dpop` scheme: the DPoP proof, not verified yet. */
+  proof: string | undefined;
 }
 
 /** Which credentials an authenticator accepts. @internal */
 export interface CredentialRules {
   bearer: boolean;
   basic: boolean;
+  /** Whether the `DPoP` scheme is accepted, and whether it is the only one. */
+  dpop: 'off' | 'allowed' | 'required';
   requireTenant: boolean;
   /** Lowercase name of the tenant header, when configured. */
   tenantHeader: string | undefined;
@@ -63,10 +79,11 @@ export function parseCredentials(input: CredentialsInput, rules: CredentialRules
   let start = space === -1 ? value.length : space + 1;
   while (value.charCodeAt(start) === 0x20) start += 1;
 
+  if (rules.dpop === 'required' && scheme !== 'dpop') throw dpopOnly();
   let tenant: string | undefined;
   let token: string;
-  if (scheme === 'bearer' && rules.bearer) {
-    if (start === value.length) throw invalidRequest('Bearer credentials are empty');
+  if ((scheme === 'bearer' && rules.bearer) || (scheme === 'dpop' && rules.dpop !== 'off')) {
+    if (start === value.length) throw invalidRequest(`${scheme === 'dpop' ? 'DPoP' : 'Bearer'} credentials are empty`);
     // Sliced from the header itself: one string fewer per request.
     const colon = value.indexOf(':', start);
     tenant = colon === -1 ? undefined : value.slice(start, colon);
@@ -85,12 +102,32 @@ export function parseCredentials(input: CredentialsInput, rules: CredentialRules
   tenant = reconcileTenant(tenant, input.tenant, rules);
   if (tenant === undefined && rules.requireTenant) {
     throw invalidRequest(
-      scheme === 'bearer'
-        ? 'the tenant is missing: send Bearer <tenant>:<jwt>'
-        : 'the tenant is missing: send the tenant as the Basic username',
+      scheme === 'basic'
+        ? 'the tenant is missing: send the tenant as the Basic username'
+        : `the tenant is missing: send ${scheme === 'dpop' ? 'DPoP' : 'Bearer'} <tenant>:<jwt>`,
     );
   }
-  return { scheme, tenant, tenants: tenant === undefined ? NO_TENANTS : splitTenants(tenant), token };
+  const tenants = tenant === undefined ? NO_TENANTS : splitTenants(tenant);
+  return { scheme, tenant, tenants, token, proof: scheme === 'dpop' ? proofOf(input.dpop) : undefined };
+}
+
+/**
+ * The one DPoP proof of a request (RFC 9449 §4.3: exactly one `DPoP` header). Node joins
+ * repeated headers with commas, which no proof contains.
+ * @throws {AuthError} `invalid_dpop_proof`
+ */
+function proofOf(header: CredentialsInput['dpop']): string {
+  const values = typeof header === 'string' ? [header] : Array.isArray(header) ? header : [];
+  if (values.length === 0 || values[0] === '') throw new AuthError('invalid_dpop_proof', 'the request has no DPoP proof header');
+  const [proof] = values;
+  if (values.length > 1 || typeof proof !== 'string' || proof.includes(',')) {
+    throw new AuthError('invalid_dpop_proof', 'the request must carry exactly one DPoP proof header');
+  }
+  return proof;
+}
+
+function dpopOnly(): AuthError {
+  return new AuthError('invalid_token', 'this resource accepts DPoP-bound tokens only: send Authorization: DPoP with a DPoP proof');
 }
 
 /**
@@ -206,7 +243,11 @@ function reconcileTenant(
 }
 
 function unsupportedScheme(rules: CredentialRules): string {
-  const accepted = [rules.bearer && 'Bearer <tenant>:<jwt>', rules.basic && 'Basic credentials']
+  const accepted = [
+    rules.bearer && 'Bearer <tenant>:<jwt>',
+    rules.dpop !== 'off' && 'DPoP <tenant>:<jwt> with a DPoP proof',
+    rules.basic && 'Basic credentials',
+  ]
     .filter(Boolean)
     .join(' or ');
   return `the authorization scheme is not supported here; send ${accepted}`;

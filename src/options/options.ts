@@ -6,7 +6,8 @@ import {
   type AccessPolicyStore,
   type NamedAccessPolicy,
 } from '../policy/access-policy.js';
-import { toMilliseconds, type Duration } from '../base/duration.js';
+import type { Duration } from '../base/duration.js';
+import { duration } from './duration-option.js';
 import { ConfigError } from '../base/errors.js';
 import type { EventListener } from '../base/events.js';
 import { enclosable, goRegexpProblem } from './go-regexp.js';
@@ -14,20 +15,11 @@ import { goLowercase } from '../policy/lowercase.js';
 import { describeProblems } from '../base/problem-sentences.js';
 import { AUTHENTICATOR_OPTIONS } from './option-vocabulary.js';
 import { urlProblem } from '../issuer/url-rules.js';
+import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
+import { dpopSchema, mtlsSchema, type DpopOptions, type MtlsOptions, type ResolvedDpop } from './sender-constraint-options.js';
 
-/** Asymmetric JWS algorithms tenantgate can verify. */
-export const SUPPORTED_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512',
-  'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-] as const;
-
-/** A JWS algorithm tenantgate can verify. */
-export type Algorithm = (typeof SUPPORTED_ALGORITHMS)[number];
-
-/** The algorithms accepted when `algorithms` is not set. */
-export const DEFAULT_ALGORITHMS: readonly Algorithm[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-];
+export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithm-option.js';
+export type { DpopOptions, MtlsOptions } from './sender-constraint-options.js';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
@@ -69,6 +61,10 @@ export interface AuthenticatorOptions {
   fetch?: typeof globalThis.fetch;
   /** Observability hook; see {@link AuthEvent}. */
   onEvent?: EventListener;
+  /** DPoP-bound tokens (RFC 9449). Off by default. */
+  dpop?: DpopOptions;
+  /** Tokens bound to the client's TLS certificate (RFC 8705). Off by default. */
+  mtls?: MtlsOptions;
 }
 
 /** Options after validation, durations in milliseconds. @internal */
@@ -90,6 +86,8 @@ export interface ResolvedOptions {
   allowInsecureHttp: boolean;
   fetch: typeof globalThis.fetch;
   onEvent: EventListener | undefined;
+  dpop: ResolvedDpop;
+  mtls: { mode: 'off' | 'allowed' | 'required' };
 }
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
@@ -98,37 +96,7 @@ const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 const MIN_CACHE_BYTES = 64 * 1024;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function duration(fallback: string, { positive = false, maxMs = Infinity } = {}) {
-  return z.unknown().optional().transform((value, context) => {
-    const ms = toMilliseconds(value === undefined ? fallback : value);
-    const shape = "a duration such as '500ms', '30s', '10m' or '24h', or a number of seconds";
-    if (ms === undefined) {
-      context.addIssue({ code: 'custom', message: `must be ${shape}`, input: value });
-      return z.NEVER;
-    }
-    if (positive && ms === 0) {
-      context.addIssue({ code: 'custom', message: 'must be longer than zero', input: value });
-      return z.NEVER;
-    }
-    if (ms > maxMs) {
-      context.addIssue({ code: 'custom', message: `must be at most ${maxMs / 60_000} minutes`, input: value });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
-
 const nonEmpty = z.string().min(1);
-
-const algorithm = z.string().superRefine((name, context) => {
-  if ((SUPPORTED_ALGORITHMS as readonly string[]).includes(name)) return;
-  const why = /^none$/i.test(name)
-    ? 'unsigned tokens are never accepted'
-    : /^HS/i.test(name)
-      ? 'HMAC algorithms are never accepted, since the keys of an OIDC issuer are public'
-      : `supported algorithms are ${SUPPORTED_ALGORITHMS.join(', ')}`;
-  context.addIssue({ code: 'custom', message: `contains "${name}": ${why}` });
-});
 
 const regex = z.string().transform((pattern, context) => {
   let compiled: RE2;
@@ -185,7 +153,7 @@ const optionsSchema = z.strictObject({
   accessPolicyClaim: nonEmpty,
   accessPolicyRegex: regex,
   accessPolicies: z.union([z.function(), policyRecord]),
-  algorithms: z.array(algorithm).min(1).default([...DEFAULT_ALGORITHMS]),
+  algorithms: z.array(algorithmSchema).min(1).default([...DEFAULT_ALGORITHMS]),
   clockTolerance: duration('30s', { maxMs: MAX_CLOCK_TOLERANCE_MS }),
   requireTenant: z.boolean().default(true),
   tenantHeader: z.string().regex(HEADER_NAME).optional(),
@@ -213,6 +181,8 @@ const optionsSchema = z.strictObject({
   allowInsecureHttp: z.boolean().default(false),
   fetch: z.function().optional(),
   onEvent: z.function().optional(),
+  dpop: dpopSchema,
+  mtls: mtlsSchema,
 });
 
 /** Validates `input` and fills in defaults; throws one ConfigError listing every problem. @internal */
@@ -257,6 +227,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     allowInsecureHttp: options.allowInsecureHttp,
     fetch: fetchImplementation as typeof globalThis.fetch,
     onEvent: raw.onEvent as EventListener | undefined,
+    dpop: options.dpop,
+    mtls: options.mtls,
   };
 }
 

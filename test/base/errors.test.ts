@@ -12,7 +12,10 @@ import {
   type AuthErrorCode,
 } from '../../src/base/errors.js';
 
-/** Written by hand from DESIGN.md item 20, not derived from the implementation. */
+/**
+ * Written by hand from DESIGN.md item 20, not derived from the implementation, plus the 0.2
+ * contract's `invalid_dpop_proof` (RFC 9449) and `replay_store_unavailable` (docs/decisions.md).
+ */
 const EXPECTED_STATUS: Record<string, number> = {
   invalid_request: 400,
   credentials_missing: 401,
@@ -23,11 +26,13 @@ const EXPECTED_STATUS: Record<string, number> = {
   audience_mismatch: 401,
   algorithm_not_allowed: 401,
   key_not_found: 401,
+  invalid_dpop_proof: 401,
   policy_not_found: 403,
   tenant_forbidden: 403,
   insufficient_scope: 403,
   issuer_unavailable: 503,
   policy_store_unavailable: 503,
+  replay_store_unavailable: 503,
 };
 
 /** RFC 6750 error per code, by hand: 400 -> invalid_request, 401 -> invalid_token, 403 -> insufficient_scope. */
@@ -41,11 +46,13 @@ const EXPECTED_OAUTH: Record<string, string | undefined> = {
   audience_mismatch: 'invalid_token',
   algorithm_not_allowed: 'invalid_token',
   key_not_found: 'invalid_token',
+  invalid_dpop_proof: 'invalid_dpop_proof',
   policy_not_found: 'insufficient_scope',
   tenant_forbidden: 'insufficient_scope',
   insufficient_scope: 'insufficient_scope',
   issuer_unavailable: 'temporarily_unavailable',
   policy_store_unavailable: 'temporarily_unavailable',
+  replay_store_unavailable: 'temporarily_unavailable',
 };
 
 const CODES = Object.keys(EXPECTED_STATUS) as AuthErrorCode[];

@@ -228,3 +228,51 @@ describe('tenantgate demo', () => {
     expect(result.stdout).toContain('Every step behaved as expected.');
   });
 });
+
+describe('tenantgate inspect explains sender-constrained tokens', () => {
+  it('checks a DPoP proof for its request and its key against cnf.jkt, and names the failing rule', async () => {
+    const { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } = await import('jose');
+    const { createHash, randomUUID } = await import('node:crypto');
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = await exportJWK(publicKey);
+    const token = await issuer.sign({ sub: 'pref-1234567890-abc', cnf: { jkt: await calculateJwkThumbprint(jwk) } });
+    const url = 'https://api.example.com/push';
+    const proof = (claims: Record<string, unknown> = {}) =>
+      new SignJWT({ jti: randomUUID(), htm: 'POST', htu: url, iat: Math.floor(Date.now() / 1000), ath: createHash('sha256').update(token).digest('base64url'), ...claims })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk })
+        .sign(privateKey);
+    const good = await run(['inspect', ...base, '--policies', policiesFile, '--dpop', await proof(), '--method', 'POST', '--url', url, `tenant-1:${token}`]);
+    expect(good.stdout).toMatch(/PASS dpop proof\s+valid for POST https:\/\/api.example.com\/push/);
+    expect(good.stdout).toMatch(/PASS dpop bind/);
+    expect(good.code).toBe(0);
+    const elsewhere = await run(['inspect', ...base, '--policies', policiesFile, '--dpop', await proof(), '--method', 'GET', '--url', url, `tenant-1:${token}`]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stdout).toMatch(/FAIL dpop proof\s+the DPoP proof's htm/);
+    const none = await run(['inspect', ...base, '--policies', policiesFile, `tenant-1:${token}`]);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/FAIL dpop bind\s+the token is bound to a DPoP key \(cnf.jkt\) but no proof was given/);
+    expect((await run(['inspect', ...base, '--dpop', await proof(), `tenant-1:${token}`])).code).toBe(2);
+  });
+
+  it('checks a client certificate against cnf["x5t#S256"]', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { createHash, X509Certificate } = await import('node:crypto');
+    const make = (name: string) => {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${name}`,
+        '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.pem`), '-days', '1'], { stdio: 'ignore' });
+      return join(dir, `${name}.pem`);
+    };
+    const [mine, theirs] = [make('mine'), make('theirs')];
+    const thumbprint = createHash('sha256').update(new X509Certificate(readFileSync(mine)).raw).digest('base64url');
+    const token = await issuer.sign({ sub: 'pref-1234567890-abc', cnf: { 'x5t#S256': thumbprint } });
+    const good = await run(['inspect', ...base, '--policies', policiesFile, '--cert', mine, `tenant-1:${token}`]);
+    expect(good.stdout).toMatch(/PASS mtls/);
+    expect(good.code).toBe(0);
+    const wrong = await run(['inspect', ...base, '--policies', policiesFile, '--cert', theirs, `tenant-1:${token}`]);
+    expect(wrong.stdout).toMatch(/FAIL mtls\s+the token is bound to another client certificate/);
+    expect(wrong.code).toBe(1);
+    const missing = await run(['inspect', ...base, '--policies', policiesFile, `tenant-1:${token}`]);
+    expect(missing.stdout).toMatch(/FAIL mtls/);
+    expect((await run(['inspect', ...base, '--cert', join(dir, 'absent.pem'), token])).code).toBe(2);
+  });
+});

@@ -21,7 +21,7 @@ import { MAX_TENANT_ID_LENGTH, tenantIdProblem } from '../../src/credentials/ten
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-const DEFAULT_RULES: CredentialRules = { bearer: true, basic: true, requireTenant: true, tenantHeader: undefined };
+const DEFAULT_RULES: CredentialRules = { bearer: true, basic: true, dpop: 'off', requireTenant: true, tenantHeader: undefined };
 const OPTIONAL_TENANT: Partial<CredentialRules> = { requireTenant: false };
 const WITH_HEADER: Partial<CredentialRules> = { tenantHeader: 'x-scope-orgid' };
 
@@ -62,7 +62,7 @@ interface Case {
 }
 
 const ok = (scheme: Credentials['scheme'], tenant: string | undefined, tenants: string[], token = JWT): Expected => ({
-  ok: { scheme, tenant, tenants, token },
+  ok: { scheme, tenant, tenants, token, proof: undefined },
 });
 const bad = (message?: string | RegExp): Expected => ({ code: 'invalid_request', status: 400, message });
 const badToken = (message?: string | RegExp): Expected => ({ code: 'invalid_token', status: 401, message });
@@ -331,6 +331,7 @@ describe('parseCredentials and checkTokenShape', () => {
       tenant: 't1',
       tenants: ['t1'],
       token: 'not a jwt',
+      proof: undefined,
     });
   });
 
@@ -395,6 +396,7 @@ describe('tenant IDs', () => {
 const rulesArbitrary: fc.Arbitrary<CredentialRules> = fc.record({
   bearer: fc.boolean(),
   basic: fc.boolean(),
+  dpop: fc.constantFrom('off' as const, 'allowed' as const),
   requireTenant: fc.boolean(),
   tenantHeader: fc.constantFrom(undefined, 'x-scope-orgid'),
 });
@@ -461,7 +463,7 @@ describe('readCredentials: properties', () => {
     fc.assert(
       fc.property(tenantId, token, fc.boolean(), (tenant, jwt, requireTenant) => {
         const rules = { ...DEFAULT_RULES, requireTenant };
-        const expected: Credentials = { scheme: 'bearer', tenant, tenants: [tenant], token: jwt };
+        const expected: Credentials = { scheme: 'bearer', tenant, tenants: [tenant], token: jwt, proof: undefined };
         expect(readCredentials({ authorization: `Bearer ${tenant}:${jwt}` }, rules)).toStrictEqual(expected);
         expect(readCredentials({ authorization: `Basic ${b64(`${tenant}:${jwt}`)}` }, rules)).toStrictEqual({
           ...expected,
@@ -482,12 +484,14 @@ describe('readCredentials: properties', () => {
           tenant,
           tenants,
           token: jwt,
+          proof: undefined,
         });
         expect(readCredentials({ authorization: `Basic ${b64(`${tenant}:${jwt}`)}` }, DEFAULT_RULES)).toStrictEqual({
           scheme: 'basic',
           tenant,
           tenants,
           token: jwt,
+          proof: undefined,
         });
       }),
       { numRuns: 300 },
@@ -502,6 +506,7 @@ describe('readCredentials: properties', () => {
           tenant,
           tenants: [tenant],
           token: jwt,
+          proof: undefined,
         });
       }),
       { numRuns: 200 },
