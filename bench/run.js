@@ -11,7 +11,7 @@
 //
 // The data flow of a run: issuers and keys (lib/issuers.js) -> memory -> token pools
 // (lib/tokens.js) -> sanity checks of the implementations (lib/implementations.js) -> hot ->
-// cold -> mixed -> http -> jwks (scenarios/*.js, each phase timed by lib/phases.js) -> targets
+// cold -> mixed -> dpop -> http -> jwks (scenarios/*.js, each phase timed by lib/phases.js) -> targets
 // (lib/targets.js) -> results.json (lib/results-file.js) -> the report on stdout (lib/report.js).
 import { hr } from './lib/clock.js';
 import { sanityCheck } from './lib/implementations.js';
@@ -24,6 +24,7 @@ import { ALGS, QUICK, S } from './lib/settings.js';
 import { evaluateTargets } from './lib/targets.js';
 import { signPools } from './lib/tokens.js';
 import { coldScenario } from './scenarios/cold.js';
+import { dpopScenario } from './scenarios/dpop.js';
 import { hotScenario } from './scenarios/hot.js';
 import { HTTP_VARIANTS, httpScenario } from './scenarios/http.js';
 import { floodScenario, firstRequestScenario } from './scenarios/jwks.js';
@@ -31,7 +32,7 @@ import { memoryScenario } from './scenarios/memory.js';
 import { mixedScenario } from './scenarios/mixed.js';
 
 // The scenarios in the order they run, whichever order they are named in.
-const SCENARIOS = ['memory', 'hot', 'cold', 'mixed', 'http', 'jwks'];
+const SCENARIOS = ['memory', 'hot', 'cold', 'mixed', 'dpop', 'http', 'jwks'];
 const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = named.filter((name) => !SCENARIOS.includes(name));
 if (unknown.length > 0) {
@@ -50,7 +51,7 @@ log(QUICK ? 'quick mode' : 'full mode', JSON.stringify(S));
 await createIssuers();
 await fetchKeys();
 
-const results = { hot: [], cold: [], mixed: [], http: [], memory: null, jwks: { flood: [], firstRequest: [] } };
+const results = { hot: [], cold: [], mixed: [], dpop: [], http: [], memory: null, jwks: { flood: [], firstRequest: [] } };
 // Memory first, so that its RSS figures are not blurred by what the other scenarios allocated.
 if (ran.has('memory')) {
   log(`memory: ${S.memoryTokens.toLocaleString('en-US')} distinct ES256 tokens through tenantgate...`);
@@ -75,6 +76,9 @@ if (ran.has('mixed')) {
   await phase('mixed', async () => {
     for (const alg of ALGS) results.mixed.push(...(await mixedScenario(alg)));
   });
+}
+if (ran.has('dpop')) {
+  results.dpop = await phase('dpop', dpopScenario);
 }
 if (ran.has('http')) {
   await phase('http', async () => {

@@ -19,7 +19,7 @@ const detailOf = (r) => {
 export function printReport(output, ran, wrote) {
   const { scenarios: results, targets } = output;
   const table = [['scenario', 'implementation', 'ops/s', 'ratio', 'reference', 'detail']];
-  for (const r of [...results.hot, ...results.cold, ...results.mixed, ...results.http]) {
+  for (const r of [...results.hot, ...results.cold, ...results.mixed, ...(results.dpop ?? []), ...results.http]) {
     table.push([
       r.scenario,
       r.label && r.scenario.startsWith('http') ? r.label : r.implementation,

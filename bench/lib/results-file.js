@@ -54,6 +54,7 @@ export function resultsDocument(results, targets, benchStarted) {
       hot: 'fast-jwt (cache): fast-jwt createVerifier with cache: true',
       cold: 'jose: bare jose jwtVerify with createRemoteJWKSet, same concurrency',
       mixed: 'fast-jwt (cache): fast-jwt createVerifier with cache: true; every implementation serves the same Zipf stream from an empty cache',
+      dpop: 'crypto.verify (proof signature only): node:crypto verify of the ES256 proof signature, key imported once',
       http: 'none: the same app without auth',
     },
     scenarios: results,

@@ -22,6 +22,7 @@ export const S = QUICK
       jwksWindowS: 1, // the flood is spread over this window
       jwksGraceS: 0.5, // then stragglers get this long
       firstRequestReps: 10,
+      dpopProofs: 1000, // fresh DPoP proofs per timed window
     }
   : {
       warmupMs: 1000,
@@ -42,6 +43,7 @@ export const S = QUICK
       jwksWindowS: 5,
       jwksGraceS: 3,
       firstRequestReps: 30,
+      dpopProofs: 5000,
     };
 
 export const ZIPF_S = 1.1;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { BoundedMemo } from '../base/bounded-memo.js';
 import { AuthError } from '../base/errors.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
-import { JWS_ALGORITHMS, jwsAlgorithm } from '../issuer/jws-algorithms.js';
+import { JWS_ALGORITHMS, jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
 import { jwkThumbprint } from './jwk-thumbprint.js';
 import { signatureValid } from './signature.js';
 
@@ -86,15 +86,7 @@ export function checkDpopProof(proof: string, request: DpopRequest, rules: DpopP
   }
   const [encodedHeader, encodedPayload, encodedSignature] = segments as [string, string, string];
 
-  const header = decodeObject(encodedHeader, 'header');
-  if (!isDpopType(header.typ)) throw refused("the DPoP proof's typ is not dpop+jwt");
-  const alg = typeof header.alg === 'string' ? header.alg : '';
-  const algorithm = rules.algorithms.includes(alg) ? jwsAlgorithm(alg) : undefined;
-  if (algorithm === undefined) throw refused("the DPoP proof's signing algorithm is not allowed");
-  // No extension is understood here, so none may be required of us (RFC 7515 §4.1.11).
-  if (Object.hasOwn(header, 'crit')) throw refused('the DPoP proof has a crit header, which is not accepted');
-  const { key, jkt } = proofKey(header.jwk);
-  if (!keyFits(key, alg)) throw refused("the DPoP proof's jwk does not fit its signing algorithm");
+  const { algorithm, key, jkt } = checkedHeader(encodedHeader, rules);
   const signingInput = Buffer.from(proof.slice(0, encodedHeader.length + 1 + encodedPayload.length), 'latin1');
   if (!signatureValid(algorithm, key, signingInput, Buffer.from(encodedSignature, 'base64url'))) {
     throw refused("the DPoP proof's signature is invalid");
@@ -108,13 +100,13 @@ export function checkDpopProof(proof: string, request: DpopRequest, rules: DpopP
   if (typeof htm !== 'string' || htm !== request.method) {
     throw refused("the DPoP proof's htm does not match the request method");
   }
-  const proofUrl = typeof htu === 'string' ? normalizeHtu(htu) : undefined;
-  if (proofUrl === undefined || proofUrl !== normalizeHtu(request.url)) {
+  const proofUrl = typeof htu === 'string' ? normalizedUrl(htu) : undefined;
+  if (proofUrl === undefined || proofUrl !== normalizedUrl(request.url)) {
     throw refused("the DPoP proof's htu does not match the request URL");
   }
   const rememberUntilMs = checkIssuedAt(iat, request.nowMs, rules);
   // The hash is of a token the sender holds already: nothing secret to time, so `!==` will do.
-  if (typeof ath !== 'string' || ath !== accessTokenHash(request.accessToken)) {
+  if (typeof ath !== 'string' || ath !== hashOf(request.accessToken)) {
     throw refused("the DPoP proof's ath does not match the access token");
   }
   return { jkt, jti, rememberUntilMs };
@@ -140,6 +132,64 @@ export function normalizeHtu(url: string): string | undefined {
   return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
 }
 
+/** A proof header that passed every check but the allow-list, which differs between callers. */
+interface CheckedHeader {
+  alg: string;
+  algorithm: JwsAlgorithm;
+  key: VerificationKey;
+  jkt: string;
+}
+
+/**
+ * Headers checked before, by their encoded text. A client signs every proof with one key and
+ * one algorithm, so its proofs share one header: a hit skips decoding it, the key's import
+ * and its thumbprint. Only headers that passed are kept; the allow-list is checked every time.
+ */
+const headers = new BoundedMemo<CheckedHeader>(256, 4096);
+
+/** `typ`, `alg`, `crit` and the embedded key (RFC 9449 §4.3 steps 4-7), from the memo when it can. */
+function checkedHeader(encoded: string, rules: DpopProofRules): CheckedHeader {
+  const known = headers.get(encoded);
+  if (known !== undefined) {
+    if (!rules.algorithms.includes(known.alg)) throw refused("the DPoP proof's signing algorithm is not allowed");
+    return known;
+  }
+  const header = decodeObject(encoded, 'header');
+  if (!isDpopType(header.typ)) throw refused("the DPoP proof's typ is not dpop+jwt");
+  const alg = typeof header.alg === 'string' ? header.alg : '';
+  const algorithm = rules.algorithms.includes(alg) ? jwsAlgorithm(alg) : undefined;
+  if (algorithm === undefined) throw refused("the DPoP proof's signing algorithm is not allowed");
+  // No extension is understood here, so none may be required of us (RFC 7515 §4.1.11).
+  if (Object.hasOwn(header, 'crit')) throw refused('the DPoP proof has a crit header, which is not accepted');
+  const { key, jkt } = proofKey(header.jwk);
+  if (!keyFits(key, alg)) throw refused("the DPoP proof's jwk does not fit its signing algorithm");
+  const checked = { alg, algorithm, key, jkt };
+  headers.remember(encoded, checked);
+  return checked;
+}
+
+/** URLs normalised before: a service sees a few URLs, each on many requests. */
+const urls = new BoundedMemo<string | null>(1024, 2048);
+
+function normalizedUrl(url: string): string | undefined {
+  const known = urls.get(url);
+  if (known !== undefined) return known ?? undefined;
+  const normalized = normalizeHtu(url);
+  urls.remember(url, normalized ?? null);
+  return normalized;
+}
+
+/** Access-token hashes computed before: a cached token comes with a new proof on every request. */
+const tokenHashes = new BoundedMemo<string>(1024, 16 * 1024);
+
+function hashOf(accessToken: string): string {
+  const known = tokenHashes.get(accessToken);
+  if (known !== undefined) return known;
+  const hash = accessTokenHash(accessToken);
+  tokenHashes.remember(accessToken, hash);
+  return hash;
+}
+
 /**
  * `iat` within the window: no older than `maxAgeMs` and no further ahead than the tolerance,
  * with the tolerance also granted on the old side. Worked in milliseconds, where a whole-second
@@ -152,7 +202,8 @@ function checkIssuedAt(iat: unknown, nowMs: number, rules: DpopProofRules): numb
   if (nowMs - issuedAtMs > rules.maxAgeMs + rules.clockToleranceMs || issuedAtMs - nowMs > rules.clockToleranceMs) {
     throw refused('the DPoP proof has expired or is not yet valid (iat)');
   }
-  return issuedAtMs + rules.maxAgeMs + rules.clockToleranceMs;
+  // Whole milliseconds, rounded up: a store such as Redis takes no fraction (`PX 24999.5` fails).
+  return Math.ceil(issuedAtMs + rules.maxAgeMs + rules.clockToleranceMs);
 }
 
 /** RFC 9449 §4.2: base64url of the SHA-256 of the token's ASCII bytes (UTF-8 is the same there). */

@@ -4,12 +4,13 @@
  * {@link MemoryReplayStore}, serves one process; several replicas behind one load balancer
  * need a store they share.
  *
- * @example A Redis-backed store (node-redis):
+ * @example A Redis-backed store (node-redis 5; examples/dpop-redis has the whole of it):
  * ```ts
  * const replayStore: ReplayStore = {
  *   async seen(jti, untilMs) {
  *     const ms = Math.max(1, Math.ceil(untilMs - Date.now()));
- *     return (await redis.set(`dpop:${jti}`, '1', { NX: true, PX: ms })) === null;
+ *     const options = { condition: 'NX', expiration: { type: 'PX', value: ms } } as const;
+ *     return (await redis.set(`dpop:${jti}`, '1', options)) === null;
  *   },
  * };
  * ```

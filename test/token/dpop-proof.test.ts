@@ -254,3 +254,29 @@ describe('normalizeHtu', () => {
     expect(normalizeHtu(url)).toBeUndefined();
   });
 });
+
+describe('checkDpopProof remembers what repeats, never what it must check each time', () => {
+  it('a header checked before still meets each caller allow-list, and a signature is always checked', async () => {
+    const proof = await joseProof(key('ES384'));
+    expect(accept(proof).jkt).toBe(await calculateJwkThumbprint(key('ES384').jwk));
+    // The same header again, now from a caller that does not allow ES384.
+    expectRefused(await joseProof(key('ES384')), /signing algorithm is not allowed/, REQUEST, { ...RULES, algorithms: ['ES256'] });
+    // The same header with another signature: the memo holds the key, not the verdict.
+    expectRefused(flippedSignature(await joseProof(key('ES384'))), /signature/);
+  });
+
+  it('a header refused once is refused again, and the request URL and token hash are judged per request', async () => {
+    const privateHeader = { header: { jwk: key('ES256').privateJwk } };
+    for (let attempt = 0; attempt < 2; attempt += 1) expectRefused(await joseProof(key('ES256'), privateHeader), /jwk/);
+    const proof = () => joseProof(key('ES256'));
+    accept(await proof());
+    expectRefused(await proof(), /htu/, { ...REQUEST, url: 'https://api.example.com/v1/other' });
+    expectRefused(await proof(), /ath/, { ...REQUEST, accessToken: `${ACCESS_TOKEN}x` });
+  });
+
+  it('gives a window end in whole milliseconds, rounded up, for an iat with a fraction', async () => {
+    const checked = accept(await joseProof(key('ES256'), { claims: proofClaims({ iat: NOW - 0.0004 }) }));
+    expect(Number.isInteger(checked.rememberUntilMs)).toBe(true);
+    expect(checked.rememberUntilMs).toBe(NOW * 1000 + 65_000);
+  });
+});
