@@ -10,8 +10,8 @@
  * A trip to the pool pays only when other checks overlap it. A lone caller that checks token
  * after token without yielding (a batch job, a test loop) gains nothing from it and loses a
  * thread hop per trip, so when a stay on the pool overlapped nothing, the budget doubles (up to
- * a ceiling), and it falls back to the base as soon as a stay overlaps other checks: a burst is
- * back on the pool within one turn (docs/decisions.md has the measurements).
+ * a ceiling), and it falls back to the base as soon as a check starts while another is on the
+ * pool: a burst is back on the pool within one turn (docs/decisions.md has the measurements).
  */
 const BASE_BUDGET_MS = 1;
 const MAX_BUDGET_MS = 16;
@@ -43,7 +43,12 @@ function closeWindow(): void {
  * @internal
  */
 export function startCheck(): number {
-  if (onPool !== 0) overlapped = true;
+  if (onPool !== 0) {
+    // Checks overlap: a burst. Back to the base budget now, not once the pool drains, which in
+    // a steady burst it never does.
+    overlapped = true;
+    budgetMs = BASE_BUDGET_MS;
+  }
   if (!windowOpen) {
     windowOpen = true;
     setImmediate(closeWindow).unref();

@@ -105,6 +105,21 @@ describe('which signature checks go to the thread pool', () => {
     expect(await budgetOfNextTurn(burst)).toBe(1);
   });
 
+  it('falls back to 1 ms at once when a check starts while another is on the pool, though the pool never drains', async () => {
+    const burst = await freshBurst();
+    for (let turn = 0; turn < 4; turn += 1) await budgetOfNextTurn(burst);
+    await nextTurn();
+    for (let checks = 0; checks < 64; checks += 1) check(burst);
+    expect(check(burst, 0.25, true)).toBe('pool');
+    // A steady burst: one check is always on the pool while the next turns run.
+    await nextTurn();
+    expect(check(burst, 0.5)).toBe('sync');
+    expect(check(burst, 0.5)).toBe('sync');
+    expect(check(burst, 0.25, true)).toBe('pool');
+    burst.leftPool();
+    burst.leftPool();
+  });
+
   it('judges a stay once every check is back from the pool; a check started meanwhile is an overlap', async () => {
     const burst = await freshBurst();
     await nextTurn();
