@@ -12,16 +12,15 @@ import {
 import { checkScope, checkTenants } from '../policy/decision.js';
 import { AuthError, setChallengeSchemes, type ChallengeSchemes } from '../base/errors.js';
 import { registerListeners, type AuthEvent, type EventListener } from '../base/events.js';
-import { IssuerKeys } from '../issuer/issuer-keys.js';
 import { resolveOptions, type AuthenticatorOptions } from '../options/options.js';
 import { policyOfView, PolicyResolver, type ResolvedPolicy } from '../policy/policy-resolver.js';
-import { PolicyNameMemo } from '../policy/policy-names.js';
 import { refusalReason } from './refusal-reason.js';
 import { TokenCache } from '../token/token-cache.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from '../token/verify.js';
 import { checkSender } from '../token/sender-constraint.js';
 import { tokenEntryOf, type TokenEntry } from './token-entry.js';
 import { senderRulesOf } from './sender-rules.js';
+import { issuerSetOf, type PolicyNaming } from './issuer-set.js';
 
 /**
  * Creates an authenticator.
@@ -42,22 +41,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
   const lifetime = new AbortController();
-  const issuers = new Map(
-    resolved.issuers.map((issuer) => [
-      issuer,
-      new IssuerKeys({
-        issuer,
-        fetch: resolved.fetch,
-        timeoutMs: resolved.jwks.timeoutMs,
-        cooldownMs: resolved.jwks.cooldownMs,
-        maxAgeMs: resolved.jwks.maxAgeMs,
-        maxStaleMs: resolved.jwks.maxStaleMs,
-        allowInsecureHttp: resolved.allowInsecureHttp,
-        signal: lifetime.signal,
-        emit,
-      }),
-    ]),
-  );
+  const { keys: issuers, rules: byIssuer, naming } = issuerSetOf(resolved, lifetime.signal, emit);
   const rules: CredentialRules = {
     bearer: resolved.credentials.bearer,
     basic: resolved.credentials.basic,
@@ -67,6 +51,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
   const verifyRules: VerifyRules = {
     issuers,
+    byIssuer,
     audience: resolved.audience,
     algorithms: resolved.algorithms,
     clockToleranceMs: resolved.clockToleranceMs,
@@ -83,9 +68,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     signal: lifetime.signal,
     emit,
   });
-  const policyNameMemo = new PolicyNameMemo(resolved.accessPolicyRegex);
   const senderRules = senderRulesOf(resolved, lifetime.signal);
-  const toEntry = (verified: VerifiedToken): TokenEntry => tokenEntryOf(verified, resolved.accessPolicyClaim, policyNameMemo);
+  const toEntry = (verified: VerifiedToken): TokenEntry => {
+    // The issuer was picked by `iss` and verified: it is one of the set.
+    const { claim, names } = naming.get(verified.issuer) as PolicyNaming;
+    return tokenEntryOf(verified, claim, names);
+  };
   /** At once when the signature was checked on this thread; a promise otherwise. */
   const verifyEntry = (token: string): TokenEntry | Promise<TokenEntry> => {
     const verified = verifyToken(token, verifyRules);

@@ -12,6 +12,8 @@ export const MAX_JWKS_KEYS = 100;
 /** How an issuer's keys are fetched and kept. @internal */
 export interface IssuerKeysOptions {
   issuer: string;
+  /** The JWKS URL, for an issuer without discovery (GEM Logs and Traces' `oidc.url`). */
+  jwksUri?: string | undefined;
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
   cooldownMs: number;
@@ -62,6 +64,11 @@ export class IssuerKeys {
 
   constructor(options: IssuerKeysOptions) {
     this.#options = options;
+    if (options.jwksUri !== undefined) {
+      // Known, not discovered: never looked up again.
+      this.#metadata = { issuer: options.issuer, jwksUri: options.jwksUri };
+      this.#metadataAt = Number.POSITIVE_INFINITY;
+    }
   }
 
   /**

@@ -25,3 +25,9 @@ export function duration(fallback: string, { positive = false, maxMs = Infinity 
     return ms;
   });
 }
+
+/** Like {@link duration}, but an absent value stays absent (an `issuers` entry inherits it). @internal */
+export function optionalDuration(limits: { positive?: boolean; maxMs?: number } = {}) {
+  const present = duration('0s', limits);
+  return z.unknown().optional().pipe(z.union([z.undefined(), present]));
+}

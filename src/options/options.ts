@@ -10,27 +10,41 @@ import type { Duration } from '../base/duration.js';
 import { duration } from './duration-option.js';
 import { ConfigError } from '../base/errors.js';
 import type { EventListener } from '../base/events.js';
-import { enclosable, goRegexpProblem } from './go-regexp.js';
 import { goLowercase } from '../policy/lowercase.js';
 import { describeProblems } from '../base/problem-sentences.js';
 import { AUTHENTICATOR_OPTIONS } from './option-vocabulary.js';
 import { urlProblem } from '../issuer/url-rules.js';
+import { regexSchema } from './regex-option.js';
+import { issuerEntrySchema, missingIssuerSettings, resolveIssuerEntries, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
 import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
 import { dpopSchema, mtlsSchema, type DpopOptions, type MtlsOptions, type ResolvedDpop } from './sender-constraint-options.js';
 
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithm-option.js';
 export type { DpopOptions, MtlsOptions } from './sender-constraint-options.js';
+export type { IssuerOptions, ResolvedIssuer } from './issuer-options.js';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
-  /** The issuer URL (GEM `issuer_url`), exactly as the discovery document states it; a list trusts several. */
-  issuerUrl: string | string[];
-  /** Accepted `aud` values; `false` disables the audience check explicitly. */
-  audience: string | string[] | false;
-  /** Claim holding the policy values (GEM `access_policy_claim`): a top-level name or a dotted path. */
-  accessPolicyClaim: string;
-  /** RE2 pattern with at least one capture group (GEM `access_policy_regex`); group 1 is the policy name. */
-  accessPolicyRegex: string;
+  /**
+   * The issuer URL (GEM `issuer_url`), exactly as the discovery document states it; a list
+   * trusts several with the same settings. Either this or `issuers`.
+   */
+  issuerUrl?: string | string[];
+  /**
+   * Trusted issuers, each with settings of its own; the options at the top are every entry's
+   * defaults. The token's unverified `iss` picks the entry before any fetch. Either this or `issuerUrl`.
+   */
+  issuers?: IssuerOptions[];
+  /** Accepted `aud` values; `false` disables the audience check explicitly. Required here or on every `issuers` entry. */
+  audience?: string | string[] | false;
+  /** The claim checked against `audience`. Default `aud`; Cognito access tokens carry `client_id` instead. */
+  audienceClaim?: string;
+  /** The JWKS URL of an issuer without discovery (GEM Logs and Traces' `oidc.url`); with one `issuerUrl` only. */
+  jwksUri?: string;
+  /** Claim holding the policy values (GEM `access_policy_claim`): a top-level name or a dotted path. Required here or on every entry. */
+  accessPolicyClaim?: string;
+  /** RE2 pattern with at least one capture group (GEM `access_policy_regex`); group 1 is the policy name. Required here or on every entry. */
+  accessPolicyRegex?: string;
   /** Policies keyed by lowercase name, or an async function resolving names to policies. */
   accessPolicies: AccessPolicyStore;
   /** Accepted JWS algorithms; asymmetric only. Default: RS256-512, PS256-512, ES256-512, EdDSA. */
@@ -70,6 +84,8 @@ export interface AuthenticatorOptions {
 /** Options after validation, durations in milliseconds. @internal */
 export interface ResolvedOptions {
   issuers: string[];
+  /** Every trusted issuer with its own settings, the defaults filled in. */
+  issuerSettings: ResolvedIssuer[];
   audience: string[] | false;
   accessPolicyClaim: string;
   accessPolicyRegex: RE2;
@@ -98,29 +114,6 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 const nonEmpty = z.string().min(1);
 
-const regex = z.string().transform((pattern, context) => {
-  let compiled: RE2;
-  try {
-    compiled = new RE2(pattern, 'u');
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    context.addIssue({ code: 'custom', message: `is not valid RE2 syntax (${reason}); RE2 has no backreferences or lookaround` });
-    return z.NEVER;
-  }
-  const goProblem = goRegexpProblem(pattern);
-  if (goProblem !== undefined) {
-    context.addIssue({ code: 'custom', message: goProblem });
-    return z.NEVER;
-  }
-  // Alternating with the empty pattern makes every group show up in a match of ''.
-  const groups = (new RE2(`(?:${enclosable(pattern)})|`, 'u').exec('')?.length ?? 1) - 1;
-  if (groups < 1) {
-    context.addIssue({ code: 'custom', message: 'needs a capture group, such as "(.*)": its first group is the policy name' });
-    return z.NEVER;
-  }
-  return compiled;
-});
-
 // Each policy is checked on its own and its problems added as they are (never aborting), so
 // that the union of function and record in `accessPolicies` reports them with their paths
 // instead of one "must be a record or a function".
@@ -148,10 +141,13 @@ const policyRecord = z.record(z.string(), z.unknown()).transform((record, contex
 });
 
 const optionsSchema = z.strictObject({
-  issuerUrl: z.union([nonEmpty, z.array(nonEmpty).min(1)]),
-  audience: z.union([nonEmpty, z.array(nonEmpty).min(1), z.literal(false)]),
-  accessPolicyClaim: nonEmpty,
-  accessPolicyRegex: regex,
+  issuerUrl: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+  issuers: z.array(issuerEntrySchema).min(1).optional(),
+  audience: z.union([nonEmpty, z.array(nonEmpty).min(1), z.literal(false)]).optional(),
+  audienceClaim: nonEmpty.optional(),
+  jwksUri: nonEmpty.optional(),
+  accessPolicyClaim: nonEmpty.optional(),
+  accessPolicyRegex: regexSchema.optional(),
   accessPolicies: z.union([z.function(), policyRecord]),
   algorithms: z.array(algorithmSchema).min(1).default([...DEFAULT_ALGORITHMS]),
   clockTolerance: duration('30s', { maxMs: MAX_CLOCK_TOLERANCE_MS }),
@@ -193,6 +189,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const raw: Record<string, unknown> = typeof input === 'object' && input !== null ? { ...input } : {};
   const rawIssuers = [raw.issuerUrl].flat().filter((issuer): issuer is string => typeof issuer === 'string' && issuer !== '');
   problems.push(...issuerProblems(rawIssuers, raw.allowInsecureHttp === true));
+  const entries = parsed.success ? resolveIssuerEntries(parsed.data, raw.allowInsecureHttp === true) : undefined;
+  // Options that are not even an object have one problem, said once by the schema.
+  const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
+  problems.push(...(entries !== undefined ? entries.problems : isObject ? missingIssuerSettings(raw) : []));
   if (typeof raw.tenantHeader === 'string' && raw.tenantHeader.toLowerCase() === 'authorization') {
     problems.push('`tenantHeader` cannot be "authorization".');
   }
@@ -202,15 +202,18 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const options = parsed.data;
-  const issuers = typeof options.issuerUrl === 'string' ? [options.issuerUrl] : options.issuerUrl;
+  const settings = entries?.issuers ?? [];
+  // The top-level settings as the first issuer has them: what single-issuer callers (the CLI) read.
+  const first = settings[0] as ResolvedIssuer;
   return {
-    issuers,
-    audience: options.audience === false ? false : typeof options.audience === 'string' ? [options.audience] : options.audience,
-    accessPolicyClaim: options.accessPolicyClaim,
-    accessPolicyRegex: options.accessPolicyRegex,
+    issuers: settings.map((entry) => entry.issuer),
+    issuerSettings: settings,
+    audience: first.audience,
+    accessPolicyClaim: first.accessPolicyClaim,
+    accessPolicyRegex: first.accessPolicyRegex,
     // Functions are taken from the raw input: zod would hand back a wrapper that re-parses arguments.
     accessPolicies: (typeof raw.accessPolicies === 'function' ? raw.accessPolicies : options.accessPolicies) as ResolvedOptions['accessPolicies'],
-    algorithms: [...new Set(options.algorithms as Algorithm[])],
+    algorithms: [...new Set(settings.flatMap((entry) => entry.algorithms))],
     clockToleranceMs: options.clockTolerance,
     requireTenant: options.requireTenant,
     tenantHeader: options.tenantHeader?.toLowerCase(),

@@ -6,6 +6,8 @@ export interface ClaimRules {
   issuer: string;
   /** Accepted audiences, or `false` to check none. */
   audience: string[] | false;
+  /** The claim holding the audience: `aud`, or another such as Cognito's `client_id`. */
+  audienceClaim?: string | undefined;
   clockToleranceMs: number;
   /** The required `typ` header, when one is configured. */
   typ: string | undefined;
@@ -29,10 +31,11 @@ export function checkClaims(header: Record<string, unknown>, claims: Record<stri
   }
   // Presence first, iss before aud before exp; own members only (a JSON `__proto__` is one).
   if (!Object.hasOwn(claims, 'iss')) throw issuerMismatch();
-  if (rules.audience !== false && !Object.hasOwn(claims, 'aud')) throw audienceMismatch();
+  const audienceClaim = rules.audienceClaim ?? 'aud';
+  if (rules.audience !== false && !Object.hasOwn(claims, audienceClaim)) throw audienceMismatch();
   if (!Object.hasOwn(claims, 'exp')) throw invalid('the token has no exp claim');
   if (claims.iss !== rules.issuer) throw issuerMismatch();
-  if (rules.audience !== false && !audienceMatches(claims.aud, rules.audience)) throw audienceMismatch();
+  if (rules.audience !== false && !audienceMatches(claims[audienceClaim], rules.audience)) throw audienceMismatch();
 
   // Whole seconds, as jose compares them; the tolerance may be a fraction.
   const now = Math.floor(Date.now() / 1000);

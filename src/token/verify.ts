@@ -11,6 +11,7 @@ import type { JWTPayload } from './jwt-types.js';
 import { endCheck, leftPool, ON_POOL, startCheck } from './burst.js';
 import { signatureValid } from './signature.js';
 import { signatureValidOnPool } from './signature-pool.js';
+import { signatureOf, signatureScratch, signingInputOf, signingScratch } from './signed-bytes.js';
 
 /** A token whose signature and claims have been checked. @internal */
 export interface VerifiedToken {
@@ -28,15 +29,31 @@ export interface VerifyRules {
   /** Issuers trusted, and their keys. */
   issuers: ReadonlyMap<string, IssuerKeys>;
   audience: string[] | false;
+  audienceClaim?: string | undefined;
   algorithms: string[];
   clockToleranceMs: number;
   typ: string | undefined;
+  /**
+   * Rules of particular issuers, where they differ from the ones above (`issuers` option): the
+   * unverified `iss` picks them, before any key is looked up. `algorithms` above is then every
+   * algorithm some issuer accepts.
+   */
+  byIssuer?: ReadonlyMap<string, IssuerRules> | undefined;
   /**
    * Where signatures are checked: `sync` on the calling thread, `pool` on libuv's thread pool
    * (node:crypto's callback form), `auto` (the default) on the calling thread until the turn's
    * budget is spent (`burst.ts`). The tests force each path.
    */
   signatures?: 'sync' | 'pool' | 'auto';
+}
+
+/** What one issuer's tokens are checked against, when it has settings of its own. @internal */
+export interface IssuerRules {
+  audience: string[] | false;
+  audienceClaim: string;
+  algorithms: string[];
+  clockToleranceMs: number;
+  typ: string | undefined;
 }
 
 /** RFC 7516's compression member has no place in a JWS; refusing it avoids any inflate. */
@@ -83,6 +100,10 @@ export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | 
   if (typeof issuer !== 'string') throw new AuthError('issuer_mismatch', 'the token has no string iss claim');
   const keys = rules.issuers.get(issuer);
   if (keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
+  const own = rules.byIssuer?.get(issuer);
+  if (own !== undefined && !own.algorithms.includes(alg as string)) {
+    throw new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed for its issuer");
+  }
 
   const signed: Signed = { token, header, claims, payloadEnd, issuer, algorithm, utf8: headerUtf8 && payloadUtf8 };
   const found = keys.keysFor(kid, alg as string);
@@ -167,29 +188,6 @@ function verifyOnPool(
   });
 }
 
-/** Buffers reused by every synchronous check, grown to the largest token seen. */
-const signingScratch = { buffer: Buffer.allocUnsafeSlow(2048) };
-const signatureScratch = { buffer: Buffer.allocUnsafeSlow(512) };
-
-/**
- * The bytes signed: header and payload as they were sent. The token passed the shape check:
- * ASCII only, so latin1 gives its bytes as they are. Written into `scratch` when given.
- */
-function signingInputOf(token: string, payloadEnd: number, scratch: { buffer: Buffer } | undefined): Buffer {
-  if (scratch === undefined) return Buffer.from(token.slice(0, payloadEnd), 'latin1');
-  if (scratch.buffer.length < payloadEnd) scratch.buffer = Buffer.allocUnsafeSlow(payloadEnd);
-  return scratch.buffer.subarray(0, scratch.buffer.write(token, 0, payloadEnd, 'latin1'));
-}
-
-/** The signature's bytes, decoded into `scratch` when given. */
-function signatureOf(token: string, payloadEnd: number, scratch: { buffer: Buffer } | undefined): Buffer {
-  const encoded = token.slice(payloadEnd + 1);
-  if (scratch === undefined) return Buffer.from(encoded, 'base64url');
-  const size = Math.ceil((encoded.length * 3) / 4);
-  if (scratch.buffer.length < size) scratch.buffer = Buffer.allocUnsafeSlow(size);
-  return scratch.buffer.subarray(0, scratch.buffer.write(encoded, 0, 'base64url'));
-}
-
 /**
  * Headers decoded before, by their encoded text: the tokens of one issuer share a handful of
  * headers, so most tokens skip a base64 decode and a `JSON.parse`. The objects are frozen,
@@ -209,11 +207,13 @@ function decodeHeader(token: string, headerEnd: number): Segment {
 
 /** A token whose signature `key` verified: its claims are checked, then frozen. */
 function accept(key: VerificationKey, signed: Signed, rules: VerifyRules): VerifiedToken {
+  const own = rules.byIssuer?.get(signed.issuer) ?? rules;
   checkClaims(signed.header, signed.claims, {
     issuer: signed.issuer,
-    audience: rules.audience,
-    clockToleranceMs: rules.clockToleranceMs,
-    typ: rules.typ,
+    audience: own.audience,
+    audienceClaim: own.audienceClaim,
+    clockToleranceMs: own.clockToleranceMs,
+    typ: own.typ,
   });
   const claims = deepFreeze(signed.claims) as Readonly<JWTPayload>;
   return { issuer: signed.issuer, claims, key, expiresAtMs: (claims.exp as number) * 1000 };

@@ -521,7 +521,8 @@ describe('"did you mean" hints catch near misses, not only case', () => {
     ['algorithm', 'algorithms'],
     ['accesPolicies', 'accessPolicies'],
     ['audiences', 'audience'],
-    ['issuer', 'issuerUrl'],
+    ['issuer_url', 'issuerUrl'],
+    ['issuer', 'issuers'],
     ['access_policy_claim', 'accessPolicyClaim'],
     ['requireTenat', 'requireTenant'],
   ])('`%s` suggests `%s`', (given, meant) => {

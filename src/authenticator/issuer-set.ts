@@ -1,0 +1,55 @@
+import type { AuthEvent } from '../base/events.js';
+import { IssuerKeys } from '../issuer/issuer-keys.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { PolicyNameMemo } from '../policy/policy-names.js';
+import type { IssuerRules } from '../token/verify.js';
+
+/** How one issuer's tokens name their policies: its claim, and its regex with a memo. @internal */
+export interface PolicyNaming {
+  claim: string;
+  names: PolicyNameMemo;
+}
+
+/** Every trusted issuer of an authenticator: its key cache, its token rules and its policy naming. @internal */
+export interface IssuerSet {
+  keys: Map<string, IssuerKeys>;
+  rules: Map<string, IssuerRules>;
+  naming: Map<string, PolicyNaming>;
+}
+
+/**
+ * One key cache per trusted issuer (discovery, or the `jwksUri` given), with that issuer's own
+ * rules and policy naming, so that a token of one issuer is never checked with another's keys,
+ * audience or regex: all three are picked by the same unverified `iss`.
+ * @internal
+ */
+export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit: (event: AuthEvent) => void): IssuerSet {
+  const set: IssuerSet = { keys: new Map(), rules: new Map(), naming: new Map() };
+  for (const settings of resolved.issuerSettings) {
+    const { issuer } = settings;
+    set.keys.set(
+      issuer,
+      new IssuerKeys({
+        issuer,
+        jwksUri: settings.jwksUri,
+        fetch: resolved.fetch,
+        timeoutMs: resolved.jwks.timeoutMs,
+        cooldownMs: resolved.jwks.cooldownMs,
+        maxAgeMs: resolved.jwks.maxAgeMs,
+        maxStaleMs: resolved.jwks.maxStaleMs,
+        allowInsecureHttp: resolved.allowInsecureHttp,
+        signal,
+        emit,
+      }),
+    );
+    set.rules.set(issuer, {
+      audience: settings.audience,
+      audienceClaim: settings.audienceClaim,
+      algorithms: settings.algorithms,
+      clockToleranceMs: settings.clockToleranceMs,
+      typ: settings.typ,
+    });
+    set.naming.set(issuer, { claim: settings.accessPolicyClaim, names: new PolicyNameMemo(settings.accessPolicyRegex) });
+  }
+  return set;
+}

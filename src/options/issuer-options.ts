@@ -1,0 +1,147 @@
+import type RE2 from 're2';
+import { z } from 'zod';
+import type { Duration } from '../base/duration.js';
+import { urlProblem } from '../issuer/url-rules.js';
+import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
+import { optionalDuration } from './duration-option.js';
+import { regexSchema } from './regex-option.js';
+
+/**
+ * One trusted issuer with settings of its own (the `issuers` option). Anything left out is
+ * taken from the options at the top level.
+ */
+export interface IssuerOptions {
+  /** The issuer URL, exactly as its tokens' `iss` and its discovery document state it. */
+  issuerUrl: string;
+  /** Accepted audiences for this issuer's tokens; `false` checks none. */
+  audience?: string | string[] | false;
+  /** The claim checked against `audience` (default `aud`; Cognito access tokens: `client_id`). */
+  audienceClaim?: string;
+  /** This issuer's JWKS URL, when it has no discovery document. */
+  jwksUri?: string;
+  /** The claim holding policy values in this issuer's tokens. */
+  accessPolicyClaim?: string;
+  /** The RE2 pattern mapping this issuer's claim values to policy names. */
+  accessPolicyRegex?: string;
+  /** Algorithms accepted from this issuer. */
+  algorithms?: Algorithm[];
+  /** The `typ` this issuer's tokens must carry. */
+  typ?: string;
+  /** Clock skew allowed with this issuer; at most 5 minutes. */
+  clockTolerance?: Duration;
+}
+
+/** One issuer after validation, the defaults filled in. @internal */
+export interface ResolvedIssuer {
+  issuer: string;
+  jwksUri: string | undefined;
+  audience: string[] | false;
+  audienceClaim: string;
+  accessPolicyClaim: string;
+  accessPolicyRegex: RE2;
+  algorithms: Algorithm[];
+  typ: string | undefined;
+  clockToleranceMs: number;
+}
+
+const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
+const nonEmpty = z.string().min(1);
+
+/** One entry of `issuers`. @internal */
+export const issuerEntrySchema = z.strictObject({
+  issuerUrl: nonEmpty,
+  audience: z.union([nonEmpty, z.array(nonEmpty).min(1), z.literal(false)]).optional(),
+  audienceClaim: nonEmpty.optional(),
+  jwksUri: nonEmpty.optional(),
+  accessPolicyClaim: nonEmpty.optional(),
+  accessPolicyRegex: regexSchema.optional(),
+  algorithms: z.array(algorithmSchema).min(1).optional(),
+  typ: nonEmpty.optional(),
+  clockTolerance: optionalDuration({ maxMs: MAX_CLOCK_TOLERANCE_MS }),
+});
+
+type Entry = z.output<typeof issuerEntrySchema>;
+
+/** The top-level options the entries inherit from, as parsed. @internal */
+export interface IssuerDefaults {
+  issuerUrl?: string | string[] | undefined;
+  issuers?: Entry[] | undefined;
+  audience?: string | string[] | false | undefined;
+  audienceClaim?: string | undefined;
+  jwksUri?: string | undefined;
+  accessPolicyClaim?: string | undefined;
+  accessPolicyRegex?: RE2 | undefined;
+  algorithms: string[];
+  typ?: string | undefined;
+  clockTolerance: number;
+}
+
+/**
+ * Every trusted issuer with its settings: the `issuers` entries, or one entry per `issuerUrl`,
+ * each setting taken from the entry or else from the top level. Problems name the entry.
+ * @internal
+ */
+export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boolean): { issuers: ResolvedIssuer[]; problems: string[] } {
+  const problems: string[] = [];
+  if (top.issuers !== undefined && top.issuerUrl !== undefined) {
+    problems.push('Set `issuerUrl` or `issuers`, not both: `issuers` lists every trusted issuer, each with its `issuerUrl`.');
+  }
+  if (top.issuers === undefined && top.issuerUrl === undefined) {
+    problems.push('`issuerUrl` is required (or `issuers`, a list of issuers with settings of their own).');
+  }
+  if (top.jwksUri !== undefined && typeof top.issuerUrl !== 'string') {
+    problems.push('`jwksUri` needs exactly one `issuerUrl`; with several issuers, set it on an `issuers` entry.');
+  }
+  const entries: Entry[] = top.issuers ?? [top.issuerUrl ?? []].flat().map((issuerUrl) => ({ issuerUrl, jwksUri: top.jwksUri, clockTolerance: undefined }));
+  const issuers: ResolvedIssuer[] = [];
+  const seen = new Set<string>();
+  entries.forEach((entry, index) => {
+    const where = top.issuers === undefined ? undefined : `issuers[${index}]`;
+    const missing = (name: string) =>
+      problems.push(where === undefined ? `\`${name}\` is required.` : `\`${where}\` has no \`${name}\`: set it on the entry or at the top level.`);
+    const audience = entry.audience ?? top.audience;
+    const accessPolicyClaim = entry.accessPolicyClaim ?? top.accessPolicyClaim;
+    const accessPolicyRegex = entry.accessPolicyRegex ?? top.accessPolicyRegex;
+    if (audience === undefined) missing('audience');
+    if (accessPolicyClaim === undefined) missing('accessPolicyClaim');
+    if (accessPolicyRegex === undefined) missing('accessPolicyRegex');
+    if (where !== undefined) {
+      if (seen.has(entry.issuerUrl)) problems.push(`\`${where}.issuerUrl\` repeats an issuer listed before.`);
+      const problem = urlProblem(entry.issuerUrl, allowInsecureHttp);
+      if (problem !== undefined) problems.push(`\`${where}.issuerUrl\` "${entry.issuerUrl}" ${problem}.`);
+    }
+    seen.add(entry.issuerUrl);
+    if (entry.jwksUri !== undefined) {
+      const problem = urlProblem(entry.jwksUri, allowInsecureHttp);
+      if (problem !== undefined) problems.push(`\`${where === undefined ? 'jwksUri' : `${where}.jwksUri`}\` "${entry.jwksUri}" ${problem}.`);
+    }
+    if (audience === undefined || accessPolicyClaim === undefined || accessPolicyRegex === undefined) return;
+    issuers.push({
+      issuer: entry.issuerUrl,
+      jwksUri: entry.jwksUri,
+      audience: audience === false ? false : [audience].flat(),
+      audienceClaim: entry.audienceClaim ?? top.audienceClaim ?? 'aud',
+      accessPolicyClaim,
+      accessPolicyRegex,
+      algorithms: [...new Set((entry.algorithms ?? top.algorithms ?? DEFAULT_ALGORITHMS) as Algorithm[])],
+      typ: entry.typ ?? top.typ,
+      clockToleranceMs: entry.clockTolerance ?? top.clockTolerance,
+    });
+  });
+  return { issuers, problems };
+}
+
+/**
+ * The settings missing from options that did not parse, named as {@link resolveIssuerEntries}
+ * names them, so that one `ConfigError` lists every problem at once.
+ * @internal
+ */
+export function missingIssuerSettings(raw: Record<string, unknown>): string[] {
+  if (raw.issuers !== undefined) return [];
+  const problems: string[] = [];
+  if (raw.issuerUrl === undefined) problems.push('`issuerUrl` is required (or `issuers`, a list of issuers with settings of their own).');
+  for (const name of ['audience', 'accessPolicyClaim', 'accessPolicyRegex']) {
+    if (raw[name] === undefined) problems.push(`\`${name}\` is required.`);
+  }
+  return problems;
+}
