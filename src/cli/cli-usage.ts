@@ -11,7 +11,7 @@ export const EXIT = {
   incomplete: 3,
 } as const;
 
-const INSPECT_USAGE = `tenantgate inspect --issuer URL --audience A --claim C --regex R
+const INSPECT_USAGE = `tenantgate inspect (--issuer URL --audience A --claim C --regex R | --config FILE)
                    [--tenant T] [--policies FILE] [--scope S] [--no-require-tenant]
                    [--typ T] [--clock-tolerance 30s] [--allow-insecure-http] [--json]
                    [--dpop PROOF --method M --url U] [--cert FILE]
@@ -23,6 +23,9 @@ const INSPECT_USAGE = `tenantgate inspect --issuer URL --audience A --claim C --
   --no-require-tenant judges it like a service with requireTenant: false.
   --policies FILE is a JSON record of access policies; without it the policy and
   tenant decision is not checked. --scope S also checks that the policy grants S.
+  --config FILE reads the options of createAuthenticator from a JSON file instead of
+  the flags (issuers with their own settings, jwksUri, audienceClaim, ...; its
+  accessPolicies serve as --policies); the token's iss picks its issuer entry.
   --dpop PROOF checks a DPoP proof (RFC 9449) made for the request --method M --url U
   and its key against the token's cnf.jkt; --cert FILE checks a client certificate
   (PEM or DER) against an mTLS-bound token's cnf["x5t#S256"] (RFC 8705). A token

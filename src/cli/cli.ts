@@ -80,6 +80,7 @@ async function runInspect(argv: string[]): Promise<number> {
         method: { type: 'string' },
         url: { type: 'string' },
         cert: { type: 'string' },
+        config: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -91,8 +92,20 @@ async function runInspect(argv: string[]): Promise<number> {
     process.stdout.write(usage('inspect'));
     return 0;
   }
-  for (const required of ['issuer', 'audience', 'claim', 'regex'] as const) {
-    if (values[required] === undefined) return usageError('inspect', `--${required} is required`);
+  const settingFlags = ['issuer', 'audience', 'claim', 'regex', 'typ', 'clock-tolerance', 'no-require-tenant', 'allow-insecure-http'] as const;
+  let config: Record<string, unknown> | undefined;
+  if (values.config !== undefined) {
+    const given = settingFlags.filter((flag) => values[flag] !== undefined);
+    if (given.length > 0) return usageError('inspect', `--config holds the options; leave out --${given.join(', --')}`);
+    try {
+      config = readConfig(values.config);
+    } catch (error) {
+      return usageError('inspect', `cannot read --config: ${messageOf(error)}`);
+    }
+  } else {
+    for (const required of ['issuer', 'audience', 'claim', 'regex'] as const) {
+      if (values[required] === undefined) return usageError('inspect', `--${required} is required (or --config FILE)`);
+    }
   }
   if (positionals.length > 1) return usageError('inspect', 'give one token or header');
   const credential = positionals[0] === undefined || positionals[0] === '-' ? readStdin() : positionals[0];
@@ -105,6 +118,11 @@ async function runInspect(argv: string[]): Promise<number> {
   } catch (error) {
     return usageError('inspect', `cannot read --policies: ${messageOf(error)}`);
   }
+  if (config !== undefined) {
+    const { accessPolicies, ...rest } = config;
+    policies ??= accessPolicies as AccessPolicyStore | undefined;
+    return inspectAndReport({ ...rest, jwks: { cooldown: 0, ...(rest.jwks as object | undefined) } } as Omit<AuthenticatorOptions, 'accessPolicies'>, policies, header.authorization, values);
+  }
   const options: Omit<AuthenticatorOptions, 'accessPolicies'> = {
     issuerUrl: values.issuer?.length === 1 ? values.issuer[0] ?? '' : (values.issuer ?? []),
     audience: values.audience?.[0] === 'false' ? false : values.audience?.length === 1 ? values.audience[0] ?? '' : (values.audience ?? []),
@@ -116,6 +134,31 @@ async function runInspect(argv: string[]): Promise<number> {
     allowInsecureHttp: values['allow-insecure-http'] ?? false,
     jwks: { cooldown: 0 },
   };
+  return inspectAndReport(options, policies, header.authorization, values);
+}
+
+/** Reads `--config FILE`: the options of `createAuthenticator` as JSON (functions aside). */
+function readConfig(path: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it must hold a JSON object of options');
+  return parsed as Record<string, unknown>;
+}
+
+interface ReportFlags {
+  dpop?: string | undefined;
+  method?: string | undefined;
+  url?: string | undefined;
+  cert?: string | undefined;
+  scope?: string | undefined;
+  json?: boolean | undefined;
+}
+
+async function inspectAndReport(
+  options: Omit<AuthenticatorOptions, 'accessPolicies'>,
+  policies: AccessPolicyStore | undefined,
+  authorization: string,
+  values: ReportFlags,
+): Promise<number> {
   if (values.dpop !== undefined && (values.method === undefined || values.url === undefined)) {
     return usageError('inspect', '--dpop needs --method and --url: the request the proof was made for');
   }
@@ -128,7 +171,7 @@ async function runInspect(argv: string[]): Promise<number> {
   const dpop = values.dpop === undefined ? undefined : { proof: values.dpop, method: values.method ?? '', url: values.url ?? '' };
   let inspection: Inspection;
   try {
-    inspection = await inspect({ options, policies, authorization: header.authorization, scope: values.scope, sender: { dpop, certificate } });
+    inspection = await inspect({ options, policies, authorization, scope: values.scope, sender: { dpop, certificate } });
   } catch (error) {
     if (error instanceof ConfigError) return usageError('inspect', error.problems.join('\n  '));
     throw error;

@@ -12,7 +12,7 @@ import { jwsAlgorithm } from '../issuer/jws-algorithms.js';
 import { signatureValid } from '../token/signature.js';
 import { goLowercase } from '../policy/lowercase.js';
 import { captureOf } from '../policy/policy-names.js';
-import { resolveOptions, type AuthenticatorOptions } from '../options/options.js';
+import { resolveOptions, type AuthenticatorOptions, type ResolvedIssuer } from '../options/options.js';
 
 export type { Check, Inspection } from './inspect-check.js';
 
@@ -64,7 +64,9 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
     add({ name: 'decode', ok: false, detail: `the token does not decode: ${messageOf(error)}` });
     return finish();
   }
-  const issuer = typeof payload.iss === 'string' && resolved.issuers.includes(payload.iss) ? payload.iss : resolved.issuers[0] ?? '';
+  // The token's own issuer entry when it names a trusted one: its keys, rules and mapping.
+  const settings = resolved.issuerSettings.find((entry) => entry.issuer === payload.iss) ?? (resolved.issuerSettings[0] as ResolvedIssuer);
+  const { issuer } = settings;
   add({
     name: 'iss',
     ok: resolved.issuers.includes(String(payload.iss)),
@@ -73,9 +75,14 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   });
 
   const fetchOptions = { fetch: resolved.fetch, timeoutMs: resolved.jwks.timeoutMs, signal: new AbortController().signal };
-  const discovery = await discoveryCheck(issuer, { ...fetchOptions, allowInsecureHttp: resolved.allowInsecureHttp });
-  add(discovery.check);
-  const { jwksUri } = discovery;
+  let jwksUri = settings.jwksUri;
+  if (jwksUri === undefined) {
+    const discovery = await discoveryCheck(issuer, { ...fetchOptions, allowInsecureHttp: resolved.allowInsecureHttp });
+    add(discovery.check);
+    jwksUri = discovery.jwksUri;
+  } else {
+    add({ name: 'discovery', ok: true, detail: `not used: jwksUri ${jwksUri} is configured` });
+  }
   if (jwksUri === undefined) return finish();
   let keys: VerificationKey[];
   try {
@@ -96,7 +103,7 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
     return finish();
   }
   const alg = typeof header.alg === 'string' ? header.alg : '';
-  add({ name: 'algorithm', ok: (resolved.algorithms as string[]).includes(alg), detail: `${alg || '(none)'}; allowed ${resolved.algorithms.join(', ')}` });
+  add({ name: 'algorithm', ok: (settings.algorithms as string[]).includes(alg), detail: `${alg || '(none)'}; allowed ${settings.algorithms.join(', ')}` });
   const candidates = keys.filter((key) => (header.kid === undefined || key.kid === header.kid) && keyFits(key, alg));
   // The same check as the authenticator's: node:crypto with the algorithm table's rules.
   const algorithm = jwsAlgorithm(alg);
@@ -106,18 +113,20 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   const signatureOk =
     algorithm !== undefined && candidates.some((key) => signatureValid(algorithm, key, signingInput, signature));
   add({ name: 'signature', ok: signatureOk, detail: signatureOk ? 'valid' : `no matching key verifies it (${candidates.length} tried)` });
-  timeChecks(payload, resolved.clockToleranceMs, resolved.audience, add);
-  senderChecks(token, payload, sender, resolved.clockToleranceMs, add);
-  policyChecks(payload, resolved, input.policies !== undefined, tenants, add);
+  timeChecks(payload, settings, add);
+  senderChecks(token, payload, sender, settings.clockToleranceMs, add);
+  policyChecks(payload, settings, resolved.accessPolicies, input.policies !== undefined, tenants, add);
   return finish();
 }
 
-function timeChecks(payload: JWTPayload, toleranceMs: number, audience: string[] | false, add: (check: Check) => void): void {
-  const audiences = [payload.aud].flat().filter((value) => value !== undefined);
+function timeChecks(payload: JWTPayload, settings: ResolvedIssuer, add: (check: Check) => void): void {
+  const { audience, audienceClaim, clockToleranceMs: toleranceMs } = settings;
+  const given = payload[audienceClaim];
+  const audiences = [given].flat().filter((value) => value !== undefined);
   add({
     name: 'aud',
     ok: audience === false || audiences.some((value) => audience.includes(String(value))),
-    detail: `token ${JSON.stringify(payload.aud ?? null)}, expected ${audience === false ? '(not checked)' : JSON.stringify(audience)}`,
+    detail: `token ${audienceClaim} ${JSON.stringify(given ?? null)}, expected ${audience === false ? '(not checked)' : JSON.stringify(audience)}`,
   });
   const now = Date.now() / 1000;
   const tolerance = toleranceMs / 1000;
@@ -135,7 +144,8 @@ function timeChecks(payload: JWTPayload, toleranceMs: number, audience: string[]
 
 function policyChecks(
   payload: JWTPayload,
-  resolved: ReturnType<typeof resolveOptions>,
+  resolved: Pick<ResolvedIssuer, 'accessPolicyClaim' | 'accessPolicyRegex'>,
+  store: ReturnType<typeof resolveOptions>['accessPolicies'],
   given: boolean,
   tenants: string[],
   add: (check: Check) => void,
@@ -158,7 +168,6 @@ function policyChecks(
     if (group) names.add(goLowercase(group));
   }
   add({ name: 'names', ok: names.size > 0, detail: [...names].join(', ') || '(none)' });
-  const store = resolved.accessPolicies;
   if (!given) {
     const hint = 'pass --policies FILE (a JSON record of access policies) to check them';
     add({ name: 'policies', ok: null, detail: 'not checked: no --policies given', hint });

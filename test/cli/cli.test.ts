@@ -209,7 +209,7 @@ describe('tenantgate help and version', () => {
       const result = await run(args);
       expect(result.code).toBe(0);
       expect(result.stderr).toBe('');
-      expect(result.stdout).toContain('Usage: tenantgate inspect --issuer URL');
+      expect(result.stdout).toContain('Usage: tenantgate inspect (--issuer URL');
       expect(result.stdout).toContain('3 the token passed every check');
     }
     const demo = await run(['demo', '--help']);
@@ -274,5 +274,35 @@ describe('tenantgate inspect explains sender-constrained tokens', () => {
     const missing = await run(['inspect', ...base, '--policies', policiesFile, `tenant-1:${token}`]);
     expect(missing.stdout).toMatch(/FAIL mtls/);
     expect((await run(['inspect', ...base, '--cert', join(dir, 'absent.pem'), token])).code).toBe(2);
+  });
+});
+
+describe('tenantgate inspect --config', () => {
+  it('inspects a multi-issuer setup as the service sees it: the token picks its entry', async () => {
+    const second = await createTestIssuer({ algorithms: ['ES256'], audience: 'second-api' });
+    const configFile = join(dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        issuers: [
+          { issuerUrl: issuer.url, audience: 'metrics-api', accessPolicyClaim: 'sub', accessPolicyRegex: 'pref-([0-9]+)-.*' },
+          { issuerUrl: second.url, audience: 'second-api', audienceClaim: 'client_id', jwksUri: second.jwksUri, accessPolicyClaim: 'team', accessPolicyRegex: '^(.*)$' },
+        ],
+        accessPolicies: { '1234567890': { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] }, ops: { scopes: ['metrics:read'], realms: [{ tenant: 'tenant-1' }] } },
+      }),
+    );
+    const first = await run(['inspect', '--config', configFile, `tenant-1:${await issuer.sign({ sub: 'pref-1234567890-abc' })}`]);
+    expect(first.stdout).toMatch(/PASS verdict\s+accepted: policy 1234567890/);
+    expect(first.code).toBe(0);
+    const token = await second.sign({ team: 'ops', aud: undefined, client_id: 'second-api' });
+    const other = await run(['inspect', '--config', configFile, `tenant-1:${token}`]);
+    expect(other.stdout).toMatch(/PASS discovery\s+not used: jwksUri/);
+    expect(other.stdout).toMatch(/PASS aud\s+token client_id "second-api"/);
+    expect(other.stdout).toMatch(/PASS verdict\s+accepted: policy ops/);
+    expect(other.code).toBe(0);
+    const mixed = await run(['inspect', '--config', configFile, '--issuer', issuer.url, token]);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('--config holds the options');
+    await second.close();
   });
 });
