@@ -19,6 +19,7 @@ import {
   authenticateRequest,
   errorResponse,
   forwardTenant,
+  metadataAnswerOf,
   scopeFor,
   whenSettled,
   type AdapterOptions,
@@ -60,6 +61,8 @@ export type ExpressMiddleware = (
  * Authenticates each request, sets `req.auth`, and answers refusals with their status,
  * `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
  * Anything else that fails on the way (a scope function that throws) goes to `next(error)`.
+ * With `resourceMetadata`, it answers GET and HEAD at the document's well-known path itself,
+ * unauthenticated: mount it where those requests reach it (`app.use(...)`).
  *
  * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
@@ -80,8 +83,15 @@ export function middleware(auth: Authenticator, options: ExpressMiddlewareOption
       response.end(JSON.stringify(body));
     }
   };
+  const metadata = metadataAnswerOf(authenticator);
   // A cached token calls `next` in the same tick.
   return (request, response, next) => {
+    // The protected resource metadata is public (RFC 9728 §3): served before authenticating.
+    if (metadata?.matches(request.method, (request as { originalUrl?: string }).originalUrl ?? request.url) === true) {
+      response.writeHead(200, metadata.headers);
+      response.end(metadata.body);
+      return;
+    }
     let outcome: Outcome | Promise<Outcome>;
     try {
       outcome = authenticateRequest(authenticator, request, scopeFor(scope, request), request, sender);

@@ -22,6 +22,7 @@ import {
   authenticateRequest,
   errorResponse,
   forwardTenant,
+  metadataAnswerOf,
   scopeFor,
   whenSettled,
   type AdapterOptions,
@@ -66,8 +67,19 @@ const plugin: FastifyPluginAsync<TenantgateFastifyOptions> = async (fastify, opt
     forwardTenant(request.raw, forwardTenantHeader, outcome);
     done();
   };
+  // The protected resource metadata, public (RFC 9728 §3), at its path from the host: not in a
+  // prefixed context, where Fastify would put the route under the prefix, nor twice.
+  const metadata = metadataAnswerOf(authenticator);
+  const served = metadata !== undefined && fastify.prefix === '' && fastify.hasRoute({ method: 'GET', url: metadata.path }) !== true;
+  if (served) {
+    fastify.route({ method: ['GET', 'HEAD'], url: metadata.path, handler: (_request, reply) => reply.headers(metadata.headers).send(metadata.body) });
+  }
   // A callback hook, not an async one: a cached token goes on in the same tick.
   fastify.addHook('onRequest', (request, reply, done) => {
+    if (served && metadata.matches(request.method, request.url)) {
+      done();
+      return;
+    }
     let outcome: Outcome | Promise<Outcome>;
     try {
       outcome = authenticateRequest(authenticator, request.raw, scopeFor(scope, request), request, sender);
@@ -88,6 +100,10 @@ function asError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
 }
 
-/** The tenantgate Fastify plugin: decorates `request.auth` and adds an `onRequest` hook. */
+/**
+ * The tenantgate Fastify plugin: decorates `request.auth` and adds an `onRequest` hook. With
+ * `resourceMetadata`, it also adds a GET and HEAD route serving the document at its well-known
+ * path, unauthenticated, unless it is registered under a `prefix` (the path must start at the host).
+ */
 export const tenantgate = fp(plugin, { name: 'tenantgate', fastify: '4.x || 5.x' });
 export default tenantgate;

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { AuthResult, Authenticator } from '../authenticator/authenticator-types.js';
 import type { CredentialsInput } from '../credentials/credentials.js';
 import { authenticateNow, requestNeedsOf } from '../authenticator/authenticate-now.js';
+import { metadataEndpointOf } from '../authenticator/resource-metadata.js';
 import { addRequestDetails, type NodeRequestDetails, type SenderOptions } from './request-details.js';
 import { AuthError } from '../base/errors.js';
 
@@ -152,6 +153,43 @@ export function errorResponse(error: AuthError): ErrorResponse {
     status: error.status,
     headers,
     body: { error: error.oauthError ?? 'unauthorized', error_description: error.message },
+  };
+}
+
+/** The answer to a request for the protected resource metadata (RFC 9728 §3.2). @internal */
+export interface MetadataAnswer {
+  /** The path the document is served at. */
+  path: string;
+  headers: Record<string, string>;
+  /** The document as JSON (left out by Node for HEAD). */
+  body: string;
+  /**
+   * Whether a request (its method and target: path and query) asks for the document: GET or
+   * HEAD at its path, with the resource identifier's query when it has one.
+   */
+  matches(method: string | undefined, target: string | undefined): boolean;
+}
+
+/**
+ * How to answer requests for `auth`'s protected resource metadata, or `undefined` when it
+ * publishes none (the `resourceMetadata` option is not set). The path and document come from
+ * the authenticator; the adapters only serve them, unauthenticated.
+ * @internal
+ */
+export function metadataAnswerOf(auth: Authenticator): MetadataAnswer | undefined {
+  const endpoint = metadataEndpointOf(auth);
+  if (endpoint === undefined) return undefined;
+  const { path, query, body } = endpoint;
+  return {
+    path,
+    headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) },
+    body,
+    matches(method, target) {
+      if ((method !== 'GET' && method !== 'HEAD') || target === undefined) return false;
+      const mark = target.indexOf('?');
+      if ((mark === -1 ? target : target.slice(0, mark)) !== path) return false;
+      return query === '' || (mark !== -1 && target.slice(mark) === query);
+    },
   };
 }
 

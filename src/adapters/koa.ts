@@ -19,6 +19,7 @@ import {
   authenticateRequest,
   errorResponse,
   forwardTenant,
+  metadataAnswerOf,
   scopeFor,
   type AdapterOptions,
   type Outcome,
@@ -55,7 +56,8 @@ export type KoaMiddleware = (context: KoaContextLike, next: () => Promise<unknow
  * Authenticates each request, sets `ctx.state.auth`, and answers refusals with their
  * status, `WWW-Authenticate`, `Retry-After` (503) and a JSON `{ error, error_description }`.
  * Anything else that fails on the way (a scope function that throws) rejects the returned
- * promise, for Koa's error handling.
+ * promise, for Koa's error handling. With `resourceMetadata`, it answers GET and HEAD at the
+ * document's well-known path itself, unauthenticated.
  *
  * @throws {ConfigError} at once, for a missing authenticator or an unknown or mistyped option
  */
@@ -75,8 +77,16 @@ export function middleware(auth: Authenticator, options: KoaMiddlewareOptions = 
     forwardTenant(context.req, forwardTenantHeader, outcome);
     return next().then(nothing);
   };
+  const metadata = metadataAnswerOf(authenticator);
   // Not an async function: a cached token goes on to `next` without an extra await.
   return (context, next) => {
+    // The protected resource metadata is public (RFC 9728 §3): served before authenticating.
+    if (metadata?.matches(context.method, (context as { originalUrl?: string }).originalUrl ?? context.req.url) === true) {
+      context.status = 200;
+      context.set('content-type', metadata.headers['content-type'] as string);
+      context.body = metadata.body;
+      return Promise.resolve();
+    }
     try {
       const outcome = authenticateRequest(authenticator, context.req, scopeFor(scope, context), context, sender);
       if (outcome instanceof Promise) return outcome.then((settled) => answer(context, next, settled));

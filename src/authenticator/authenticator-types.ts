@@ -38,6 +38,22 @@ export interface AuthenticatorStatus {
   issuers: IssuerStatus[];
 }
 
+/** OAuth 2.0 Protected Resource Metadata (RFC 9728 §2), as served at the well-known URL. */
+export interface ProtectedResourceMetadata {
+  /** The resource identifier, exactly as configured. */
+  resource: string;
+  /** The trusted issuers, whose tokens this resource accepts. */
+  authorization_servers: string[];
+  /** How tokens are sent: always `['header']` (the `Authorization` header). */
+  bearer_methods_supported: string[];
+  /** The configured `scopesSupported`; absent when none were given. */
+  scopes_supported?: string[];
+  /** The accepted DPoP proof algorithms; present when DPoP is on. */
+  dpop_signing_alg_values_supported?: string[];
+  /** Whether only DPoP-bound tokens are accepted (`dpop.mode` `'required'`). */
+  dpop_bound_access_tokens_required: boolean;
+}
+
 /** Validates OIDC JWTs sent the GEM way. Create it once per process and share it. */
 export interface Authenticator {
   /**
@@ -57,6 +73,11 @@ export interface Authenticator {
   authorize(result: AuthResult, options?: AuthorizeOptions): void;
   /** The lowercase name of the configured `tenantHeader`, for adapters to read. */
   readonly tenantHeader: string | undefined;
+  /**
+   * The protected resource metadata document (RFC 9728), frozen; `undefined` when the
+   * `resourceMetadata` option is not set. The adapters serve it at its well-known URL.
+   */
+  protectedResourceMetadata(): ProtectedResourceMetadata | undefined;
   /** The keys of every issuer: counts, age, staleness and the last error. */
   status(): AuthenticatorStatus;
   /** Aborts fetches in flight and clears caches; `authenticate` refuses afterwards. */

@@ -21,6 +21,7 @@ import { checkSender } from '../token/sender-constraint.js';
 import { tokenEntryOf, type TokenEntry } from './token-entry.js';
 import { senderRulesOf } from './sender-rules.js';
 import { issuerSetOf, type PolicyNaming } from './issuer-set.js';
+import { registerMetadataEndpoint, resourceMetadataOf } from './resource-metadata.js';
 
 /**
  * Creates an authenticator.
@@ -41,7 +42,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
   const lifetime = new AbortController();
-  const { keys: issuers, rules: byIssuer, naming } = issuerSetOf(resolved, lifetime.signal, emit);
+  const { keys: issuers, templates, rules: byIssuer, naming } = issuerSetOf(resolved, lifetime.signal, emit);
   const rules: CredentialRules = {
     bearer: resolved.credentials.bearer,
     basic: resolved.credentials.basic,
@@ -52,6 +53,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const verifyRules: VerifyRules = {
     issuers,
     byIssuer,
+    templates,
     audience: resolved.audience,
     algorithms: resolved.algorithms,
     clockToleranceMs: resolved.clockToleranceMs,
@@ -71,7 +73,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const senderRules = senderRulesOf(resolved, lifetime.signal);
   const toEntry = (verified: VerifiedToken): TokenEntry => {
     // The issuer was picked by `iss` and verified: it is one of the set.
-    const { claim, names } = naming.get(verified.issuer) as PolicyNaming;
+    const { claim, names } = naming.get(verified.entry) as PolicyNaming;
     return tokenEntryOf(verified, claim, names);
   };
   /** At once when the signature was checked on this thread; a promise otherwise. */
@@ -82,7 +84,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const challenge: ChallengeSchemes = {
     basic: resolved.credentials.basic,
     dpop: resolved.dpop.mode === 'off' ? undefined : { mode: resolved.dpop.mode, algorithms: resolved.dpop.algorithms },
+    resourceMetadata: resolved.resourceMetadata?.url,
   };
+  const metadata = resourceMetadataOf(resolved);
   let closed = false;
 
   const refusal = (error: unknown, started: number, used?: Credentials['scheme']): AuthError => {
@@ -256,6 +260,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       }
     },
 
+    protectedResourceMetadata: () => metadata,
+
     status() {
       const statuses = [...issuers.values()].map((keys) => keys.status());
       return { ready: statuses.every((status) => status.ready), issuers: statuses };
@@ -271,5 +277,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   registerListeners(authenticator, listeners);
   registerAuthenticateNow(authenticator, answerNow);
   registerRequestNeeds(authenticator, { certificate: resolved.mtls.mode !== 'off' });
+  registerMetadataEndpoint(authenticator, resolved, metadata);
   return authenticator;
 }

@@ -2,6 +2,7 @@ import type { AuthEvent } from '../base/events.js';
 import { IssuerKeys } from '../issuer/issuer-keys.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { PolicyNameMemo } from '../policy/policy-names.js';
+import type { IssuerTemplate } from '../issuer/issuer-template.js';
 import type { IssuerRules } from '../token/verify.js';
 
 /** How one issuer's tokens name their policies: its claim, and its regex with a memo. @internal */
@@ -12,7 +13,9 @@ export interface PolicyNaming {
 
 /** Every trusted issuer of an authenticator: its key cache, its token rules and its policy naming. @internal */
 export interface IssuerSet {
+  /** By issuer URL, or by template for a templated issuer: one key cache for all its tenants. */
   keys: Map<string, IssuerKeys>;
+  templates: IssuerTemplate[];
   rules: Map<string, IssuerRules>;
   naming: Map<string, PolicyNaming>;
 }
@@ -24,7 +27,7 @@ export interface IssuerSet {
  * @internal
  */
 export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit: (event: AuthEvent) => void): IssuerSet {
-  const set: IssuerSet = { keys: new Map(), rules: new Map(), naming: new Map() };
+  const set: IssuerSet = { keys: new Map(), templates: [], rules: new Map(), naming: new Map() };
   for (const settings of resolved.issuerSettings) {
     const { issuer } = settings;
     set.keys.set(
@@ -32,6 +35,7 @@ export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit
       new IssuerKeys({
         issuer,
         jwksUri: settings.jwksUri,
+        discoveryUrl: settings.discoveryUrl,
         fetch: resolved.fetch,
         timeoutMs: resolved.jwks.timeoutMs,
         cooldownMs: resolved.jwks.cooldownMs,
@@ -48,7 +52,9 @@ export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit
       algorithms: settings.algorithms,
       clockToleranceMs: settings.clockToleranceMs,
       typ: settings.typ,
+      template: settings.template,
     });
+    if (settings.template !== undefined) set.templates.push(settings.template);
     set.naming.set(issuer, { claim: settings.accessPolicyClaim, names: new PolicyNameMemo(settings.accessPolicyRegex) });
   }
   return set;

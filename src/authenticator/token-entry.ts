@@ -24,6 +24,7 @@ export function tokenEntryOf(verified: VerifiedToken, policyClaim: string, names
   const policyNames = extractPolicyNames(verified.claims, policyClaim, names);
   return {
     issuer: verified.issuer,
+    entry: verified.entry,
     claims: verified.claims,
     key: verified.key,
     expiresAtMs: verified.expiresAtMs,

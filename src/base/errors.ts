@@ -114,16 +114,18 @@ export class AuthError extends Error {
    * The `WWW-Authenticate` header value (RFC 6750 §3): a Bearer challenge; a DPoP challenge
    * (RFC 9449 §7.1) with the proof algorithms when DPoP is accepted, alone when it is
    * required; and a Basic challenge (RFC 7617) when basic credentials are enabled. The error
-   * attributes go on the scheme the client used (DPoP for a proof's failure).
+   * attributes go on the scheme the client used (DPoP for a proof's failure). With protected
+   * resource metadata, the Bearer and DPoP challenges name its URL (RFC 9728 §5.1).
    */
   get wwwAuthenticate(): string {
     const schemes = challengeSchemes.get(this);
     const dpop = schemes?.dpop;
     const dpopOnly = dpop?.mode === 'required';
     const errorOnDpop = dpop !== undefined && (dpopOnly || schemes?.used === 'dpop' || this.code === 'invalid_dpop_proof');
+    const metadata = schemes?.resourceMetadata === undefined ? '' : `, resource_metadata="${quotable(schemes.resourceMetadata)}"`;
     const challenges: string[] = [];
-    if (!dpopOnly) challenges.push(challenge('Bearer', errorOnDpop ? undefined : this));
-    if (dpop !== undefined) challenges.push(`${challenge('DPoP', errorOnDpop ? this : undefined)}, algs="${dpop.algorithms.join(' ')}"`);
+    if (!dpopOnly) challenges.push(`${challenge('Bearer', errorOnDpop ? undefined : this)}${metadata}`);
+    if (dpop !== undefined) challenges.push(`${challenge('DPoP', errorOnDpop ? this : undefined)}, algs="${dpop.algorithms.join(' ')}"${metadata}`);
     if (schemes?.basic && !dpopOnly) challenges.push(`Basic realm="${REALM}", charset="UTF-8"`);
     return challenges.join(', ');
   }
@@ -135,6 +137,8 @@ export interface ChallengeSchemes {
   /** Set when DPoP is accepted (`mode` not `off`). */
   dpop?: { mode: 'allowed' | 'required'; algorithms: readonly string[] } | undefined;
   used?: 'bearer' | 'basic' | 'dpop' | undefined;
+  /** The URL of the protected resource metadata (RFC 9728 §5.1), when it is published. */
+  resourceMetadata?: string | undefined;
 }
 
 /** Records which schemes the authenticator accepts, so the challenge lists them. @internal */

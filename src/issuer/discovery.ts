@@ -29,9 +29,11 @@ export function discoveryUrl(issuerUrl: string): string {
  */
 export async function discover(
   issuerUrl: string,
-  options: FetchJsonOptions & { allowInsecureHttp: boolean },
+  options: FetchJsonOptions & { allowInsecureHttp: boolean; url?: string | undefined },
 ): Promise<IssuerMetadata> {
-  const url = discoveryUrl(issuerUrl);
+  // A templated issuer (`{tenantid}`) is discovered at the URL configured for it, whose
+  // document names the template itself as its issuer (Entra's `common` and `organizations`).
+  const url = options.url ?? discoveryUrl(issuerUrl);
   const parsed = discoverySchema.safeParse(await fetchJson(url, options));
   if (!parsed.success) {
     throw new FetchError(`the discovery document at ${quoted(url)} has no string "issuer" and "jwks_uri"`);

@@ -14,6 +14,8 @@ export interface IssuerKeysOptions {
   issuer: string;
   /** The JWKS URL, for an issuer without discovery (GEM Logs and Traces' `oidc.url`). */
   jwksUri?: string | undefined;
+  /** Where the discovery document is, when not under the issuer URL (a templated issuer). */
+  discoveryUrl?: string | undefined;
   fetch: typeof globalThis.fetch;
   timeoutMs: number;
   cooldownMs: number;
@@ -198,7 +200,7 @@ export class IssuerKeys {
     if (this.#metadata === undefined || Date.now() - this.#metadataAt > this.#options.maxAgeMs) {
       const started = performance.now();
       try {
-        this.#metadata = await discover(issuer, fetchOptions);
+        this.#metadata = await discover(issuer, { ...fetchOptions, url: this.#options.discoveryUrl });
         this.#metadataAt = Date.now();
         emit?.({ type: 'discovery', issuer, ok: true, durationMs: performance.now() - started });
       } catch (error) {

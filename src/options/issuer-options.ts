@@ -5,6 +5,7 @@ import { urlProblem } from '../issuer/url-rules.js';
 import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
 import { optionalDuration } from './duration-option.js';
 import { regexSchema } from './regex-option.js';
+import { issuerTemplateOf, TENANT_PLACEHOLDER, type IssuerTemplate } from '../issuer/issuer-template.js';
 
 /**
  * One trusted issuer with settings of its own (the `issuers` option). Anything left out is
@@ -29,6 +30,14 @@ export interface IssuerOptions {
   typ?: string;
   /** Clock skew allowed with this issuer; at most 5 minutes. */
   clockTolerance?: Duration;
+  /**
+   * Where the discovery document is, for a templated `issuerUrl` (Microsoft Entra
+   * multi-tenant: `https://login.microsoftonline.com/{tenantid}/v2.0` with
+   * `https://login.microsoftonline.com/organizations/v2.0/.well-known/openid-configuration`).
+   */
+  discoveryUrl?: string;
+  /** For a templated `issuerUrl`: the tenants (`tid`) accepted; default every tenant. */
+  allowedTenantIds?: string[];
 }
 
 /** One issuer after validation, the defaults filled in. @internal */
@@ -42,6 +51,9 @@ export interface ResolvedIssuer {
   algorithms: Algorithm[];
   typ: string | undefined;
   clockToleranceMs: number;
+  discoveryUrl: string | undefined;
+  /** Set when `issuer` holds `{tenantid}`. */
+  template: IssuerTemplate | undefined;
 }
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
@@ -58,6 +70,8 @@ export const issuerEntrySchema = z.strictObject({
   algorithms: z.array(algorithmSchema).min(1).optional(),
   typ: nonEmpty.optional(),
   clockTolerance: optionalDuration({ maxMs: MAX_CLOCK_TOLERANCE_MS }),
+  discoveryUrl: nonEmpty.optional(),
+  allowedTenantIds: z.array(nonEmpty).min(1).optional(),
 });
 
 type Entry = z.output<typeof issuerEntrySchema>;
@@ -92,7 +106,8 @@ export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boo
   if (top.jwksUri !== undefined && typeof top.issuerUrl !== 'string') {
     problems.push('`jwksUri` needs exactly one `issuerUrl`; with several issuers, set it on an `issuers` entry.');
   }
-  const entries: Entry[] = top.issuers ?? [top.issuerUrl ?? []].flat().map((issuerUrl) => ({ issuerUrl, jwksUri: top.jwksUri, clockTolerance: undefined }));
+  const entries: Entry[] =
+    top.issuers ?? [top.issuerUrl ?? []].flat().map((issuerUrl) => ({ issuerUrl, jwksUri: top.jwksUri, clockTolerance: undefined }));
   const issuers: ResolvedIssuer[] = [];
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
@@ -105,10 +120,15 @@ export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boo
     if (audience === undefined) missing('audience');
     if (accessPolicyClaim === undefined) missing('accessPolicyClaim');
     if (accessPolicyRegex === undefined) missing('accessPolicyRegex');
+    const template = issuerTemplateOf(entry.issuerUrl, entry.allowedTenantIds);
     if (where !== undefined) {
       if (seen.has(entry.issuerUrl)) problems.push(`\`${where}.issuerUrl\` repeats an issuer listed before.`);
-      const problem = urlProblem(entry.issuerUrl, allowInsecureHttp);
+      // A template is judged as the URL a tenant would have.
+      const problem = urlProblem(entry.issuerUrl.replaceAll(TENANT_PLACEHOLDER, 'tenant'), allowInsecureHttp);
       if (problem !== undefined) problems.push(`\`${where}.issuerUrl\` "${entry.issuerUrl}" ${problem}.`);
+      problems.push(...templateProblems(where, entry, template !== undefined, allowInsecureHttp));
+    } else if (template !== undefined) {
+      problems.push('`issuerUrl` holds {tenantid}: a templated issuer goes in `issuers`, with its `discoveryUrl`.');
     }
     seen.add(entry.issuerUrl);
     if (entry.jwksUri !== undefined) {
@@ -126,6 +146,8 @@ export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boo
       algorithms: [...new Set((entry.algorithms ?? top.algorithms ?? DEFAULT_ALGORITHMS) as Algorithm[])],
       typ: entry.typ ?? top.typ,
       clockToleranceMs: entry.clockTolerance ?? top.clockTolerance,
+      discoveryUrl: entry.discoveryUrl,
+      template,
     });
   });
   return { issuers, problems };
@@ -142,6 +164,24 @@ export function missingIssuerSettings(raw: Record<string, unknown>): string[] {
   if (raw.issuerUrl === undefined) problems.push('`issuerUrl` is required (or `issuers`, a list of issuers with settings of their own).');
   for (const name of ['audience', 'accessPolicyClaim', 'accessPolicyRegex']) {
     if (raw[name] === undefined) problems.push(`\`${name}\` is required.`);
+  }
+  return problems;
+}
+
+/** What a templated entry needs, and what only a templated entry may have. */
+function templateProblems(where: string, entry: Entry, templated: boolean, allowInsecureHttp: boolean): string[] {
+  const problems: string[] = [];
+  if (templated) {
+    if (entry.issuerUrl.split(TENANT_PLACEHOLDER).length !== 2) problems.push(`\`${where}.issuerUrl\` may hold {tenantid} once.`);
+    if (entry.discoveryUrl === undefined && entry.jwksUri === undefined) {
+      problems.push(`\`${where}.issuerUrl\` holds {tenantid}: set \`discoveryUrl\` (such as Entra's organizations or common document) or \`jwksUri\`.`);
+    }
+  } else if (entry.allowedTenantIds !== undefined) {
+    problems.push(`\`${where}.allowedTenantIds\` needs an \`issuerUrl\` holding {tenantid}.`);
+  }
+  if (entry.discoveryUrl !== undefined) {
+    const problem = urlProblem(entry.discoveryUrl, allowInsecureHttp);
+    if (problem !== undefined) problems.push(`\`${where}.discoveryUrl\` "${entry.discoveryUrl}" ${problem}.`);
   }
   return problems;
 }

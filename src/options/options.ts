@@ -18,9 +18,11 @@ import { regexSchema } from './regex-option.js';
 import { issuerEntrySchema, missingIssuerSettings, resolveIssuerEntries, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
 import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
 import { dpopSchema, mtlsSchema, type DpopOptions, type MtlsOptions, type ResolvedDpop } from './sender-constraint-options.js';
+import { resolveResourceMetadata, resourceMetadataProblems, resourceMetadataSchema, type ResolvedResourceMetadata, type ResourceMetadataOptions } from './resource-metadata-option.js';
 
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algorithm-option.js';
 export type { DpopOptions, MtlsOptions } from './sender-constraint-options.js';
+export type { ResourceMetadataOptions } from './resource-metadata-option.js';
 export type { IssuerOptions, ResolvedIssuer } from './issuer-options.js';
 
 /** Options of {@link createAuthenticator}. */
@@ -79,6 +81,12 @@ export interface AuthenticatorOptions {
   dpop?: DpopOptions;
   /** Tokens bound to the client's TLS certificate (RFC 8705). Off by default. */
   mtls?: MtlsOptions;
+  /**
+   * Publish OAuth 2.0 Protected Resource Metadata (RFC 9728): challenges carry its URL as
+   * `resource_metadata`, `protectedResourceMetadata()` returns the document, and the adapters
+   * serve it. Off by default.
+   */
+  resourceMetadata?: ResourceMetadataOptions;
 }
 
 /** Options after validation, durations in milliseconds. @internal */
@@ -104,6 +112,7 @@ export interface ResolvedOptions {
   onEvent: EventListener | undefined;
   dpop: ResolvedDpop;
   mtls: { mode: 'off' | 'allowed' | 'required' };
+  resourceMetadata: ResolvedResourceMetadata | undefined;
 }
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
@@ -179,6 +188,7 @@ const optionsSchema = z.strictObject({
   onEvent: z.function().optional(),
   dpop: dpopSchema,
   mtls: mtlsSchema,
+  resourceMetadata: resourceMetadataSchema,
 });
 
 /** Validates `input` and fills in defaults; throws one ConfigError listing every problem. @internal */
@@ -189,6 +199,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   const raw: Record<string, unknown> = typeof input === 'object' && input !== null ? { ...input } : {};
   const rawIssuers = [raw.issuerUrl].flat().filter((issuer): issuer is string => typeof issuer === 'string' && issuer !== '');
   problems.push(...issuerProblems(rawIssuers, raw.allowInsecureHttp === true));
+  problems.push(...resourceMetadataProblems(raw.resourceMetadata, raw.allowInsecureHttp === true));
   const entries = parsed.success ? resolveIssuerEntries(parsed.data, raw.allowInsecureHttp === true) : undefined;
   // Options that are not even an object have one problem, said once by the schema.
   const isObject = typeof input === 'object' && input !== null && !Array.isArray(input);
@@ -232,6 +243,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     onEvent: raw.onEvent as EventListener | undefined,
     dpop: options.dpop,
     mtls: options.mtls,
+    resourceMetadata: resolveResourceMetadata(options.resourceMetadata),
   };
 }
 

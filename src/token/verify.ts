@@ -5,6 +5,7 @@ import { AuthError } from '../base/errors.js';
 import { jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
 import type { VerificationKey } from '../issuer/jwk.js';
 import type { IssuerKeys } from '../issuer/issuer-keys.js';
+import { checkTemplatedIssuer, matchesTemplate, type IssuerTemplate } from '../issuer/issuer-template.js';
 import { checkClaims } from './claims-check.js';
 import { checkCriticalHeaders } from './critical-headers.js';
 import type { JWTPayload } from './jwt-types.js';
@@ -16,6 +17,8 @@ import { signatureOf, signatureScratch, signingInputOf, signingScratch } from '.
 /** A token whose signature and claims have been checked. @internal */
 export interface VerifiedToken {
   issuer: string;
+  /** The configured issuer it matched: `issuer` itself, or the template it filled. */
+  entry: string;
   /** Verified claims, deeply frozen. */
   claims: Readonly<JWTPayload>;
   /** The key that verified the signature; the token stops being accepted once it is gone. */
@@ -39,6 +42,8 @@ export interface VerifyRules {
    * algorithm some issuer accepts.
    */
   byIssuer?: ReadonlyMap<string, IssuerRules> | undefined;
+  /** Templated issuers (`{tenantid}`), tried when `iss` names no issuer exactly; keyed in `issuers` by template. */
+  templates?: readonly IssuerTemplate[] | undefined;
   /**
    * Where signatures are checked: `sync` on the calling thread, `pool` on libuv's thread pool
    * (node:crypto's callback form), `auto` (the default) on the calling thread until the turn's
@@ -54,6 +59,8 @@ export interface IssuerRules {
   algorithms: string[];
   clockToleranceMs: number;
   typ: string | undefined;
+  /** For a templated issuer: the template the token's own `tid` must fill to its `iss`. */
+  template?: IssuerTemplate | undefined;
 }
 
 /** RFC 7516's compression member has no place in a JWS; refusing it avoids any inflate. */
@@ -98,14 +105,16 @@ export function verifyToken(token: string, rules: VerifyRules): VerifiedToken | 
   const { object: claims, utf8: payloadUtf8 } = decodeSegment(token, headerEnd + 1, payloadEnd, 'payload');
   const { iss: issuer } = claims;
   if (typeof issuer !== 'string') throw new AuthError('issuer_mismatch', 'the token has no string iss claim');
-  const keys = rules.issuers.get(issuer);
-  if (keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
-  const own = rules.byIssuer?.get(issuer);
+  // Picked by string before any fetch: an unknown `iss` costs nothing.
+  const entry = rules.issuers.has(issuer) ? issuer : rules.templates?.find((template) => matchesTemplate(template, issuer))?.template;
+  const keys = entry === undefined ? undefined : rules.issuers.get(entry);
+  if (entry === undefined || keys === undefined) throw new AuthError('issuer_mismatch', 'the token was not issued by a trusted issuer');
+  const own = rules.byIssuer?.get(entry);
   if (own !== undefined && !own.algorithms.includes(alg as string)) {
     throw new AuthError('algorithm_not_allowed', "the token's signing algorithm is not allowed for its issuer");
   }
 
-  const signed: Signed = { token, header, claims, payloadEnd, issuer, algorithm, utf8: headerUtf8 && payloadUtf8 };
+  const signed: Signed = { token, header, claims, payloadEnd, issuer, entry, algorithm, utf8: headerUtf8 && payloadUtf8 };
   const found = keys.keysFor(kid, alg as string);
   return Array.isArray(found) ? verifyWith(found, signed, rules) : found.then((candidates) => verifyWith(candidates, signed, rules));
 }
@@ -117,6 +126,7 @@ interface Signed {
   claims: Record<string, unknown>;
   payloadEnd: number;
   issuer: string;
+  entry: string;
   algorithm: JwsAlgorithm;
   /** Whether header and payload are both UTF-8. */
   utf8: boolean;
@@ -207,7 +217,9 @@ function decodeHeader(token: string, headerEnd: number): Segment {
 
 /** A token whose signature `key` verified: its claims are checked, then frozen. */
 function accept(key: VerificationKey, signed: Signed, rules: VerifyRules): VerifiedToken {
-  const own = rules.byIssuer?.get(signed.issuer) ?? rules;
+  const own: Pick<VerifyRules, 'audience' | 'audienceClaim' | 'clockToleranceMs' | 'typ'> & Pick<IssuerRules, 'template'> =
+    rules.byIssuer?.get(signed.entry) ?? rules;
+  if (own.template !== undefined) checkTemplatedIssuer(own.template, signed.issuer, signed.claims);
   checkClaims(signed.header, signed.claims, {
     issuer: signed.issuer,
     audience: own.audience,
@@ -216,7 +228,7 @@ function accept(key: VerificationKey, signed: Signed, rules: VerifyRules): Verif
     typ: own.typ,
   });
   const claims = deepFreeze(signed.claims) as Readonly<JWTPayload>;
-  return { issuer: signed.issuer, claims, key, expiresAtMs: (claims.exp as number) * 1000 };
+  return { issuer: signed.issuer, entry: signed.entry, claims, key, expiresAtMs: (claims.exp as number) * 1000 };
 }
 
 function invalid(message: string): AuthError {

@@ -160,6 +160,7 @@ describe('an Authenticator not made by createAuthenticator', () => {
       ready: () => inner.ready(),
       authenticate: (input) => inner.authenticate(input),
       authorize: (result, options) => inner.authorize(result, options),
+      protectedResourceMetadata: () => inner.protectedResourceMetadata(),
       status: () => inner.status(),
       close: () => inner.close(),
     };

@@ -78,7 +78,7 @@ export async function verifyWithJose(token: string, rules: VerifyRules): Promise
       throw toAuthError(error);
     }
     checkTimes(payload, rules.clockToleranceMs);
-    return { issuer, claims: payload, key, expiresAtMs: (payload.exp as number) * 1000 };
+    return { issuer, entry: issuer, claims: payload, key, expiresAtMs: (payload.exp as number) * 1000 };
   }
   throw invalid('the token signature is invalid');
 }
