@@ -20,6 +20,7 @@ export type {
   TestIssuer,
   TestIssuerFailure,
   TestIssuerOptions,
+  TestProfileName,
   TestResponse,
   TestSignOptions,
 } from './testing/test-issuer.js';

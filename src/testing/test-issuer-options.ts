@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../base/errors.js';
 import { describeProblems, type OptionVocabulary } from '../base/problem-sentences.js';
+import { PROFILE_NAMES } from './profiles/index.js';
 
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
@@ -9,6 +10,7 @@ const schema = z.strictObject({
   port: z.number().int().min(0).max(65_535).optional(),
   path: z.string().regex(/^\/[^?#]*$/).optional(),
   audience: z.string().min(1).optional(),
+  profile: z.enum(PROFILE_NAMES).optional(),
 });
 
 const VOCABULARY: OptionVocabulary = {
@@ -21,8 +23,9 @@ const VOCABULARY: OptionVocabulary = {
     port: 'a port number from 0 (any free port) to 65535',
     path: 'a path starting with "/", such as "/realms/example"',
     audience: 'a non-empty string',
+    profile: `one of ${PROFILE_NAMES.join(', ')}`,
   },
-  keys: { '': ['algorithms', 'port', 'path', 'audience'] },
+  keys: { '': ['algorithms', 'port', 'path', 'audience', 'profile'] },
 };
 
 /**

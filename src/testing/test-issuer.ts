@@ -1,11 +1,13 @@
 /** The local issuer behind `tenantgate/testing`. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { JWK, JWTPayload } from '../token/jwt-types.js';
 import { toMilliseconds, type Duration } from '../base/duration.js';
 import { checkTestIssuerOptions } from './test-issuer-options.js';
+import { encryptionJwk, PROFILES, profileJwk, type TestProfile, type TestProfileName } from './profiles/index.js';
+
+export type { TestProfileName } from './profiles/index.js';
 
 /** How long the issuer keeps an idle keep-alive connection open. */
 const IDLE_CONNECTION_MS = 10 * 60_000;
@@ -24,6 +26,12 @@ export interface TestIssuerOptions {
   path?: string;
   /** The `aud` of signed tokens unless a claim overrides it. Default `'tenantgate-test'`. */
   audience?: string;
+  /**
+   * Imitate an identity provider (docs/idp-recipes.md): its issuer and JWKS paths, JWK members
+   * (`x5c`, `alg` or not), discovery fields and default token claims. `path` and `audience`
+   * still override the profile's.
+   */
+  profile?: TestProfileName;
 }
 
 /** Options of {@link TestIssuer.sign}. */
@@ -61,8 +69,10 @@ export interface TestIssuer {
   readonly discoveryUrl: string;
   /** Where the JWKS is served. */
   readonly jwksUri: string;
-  /** The default `aud` of signed tokens. */
+  /** The default `aud` of signed tokens (Cognito profile: of `client_id`). */
   readonly audience: string;
+  /** The IdP profile imitated, if any. */
+  readonly profile: TestProfileName | undefined;
   /** Requests received per endpoint, failures included. */
   readonly requests: Readonly<Record<TestEndpoint, number>>;
   /** Key ids published in the JWKS, oldest first. */
@@ -71,7 +81,7 @@ export interface TestIssuer {
   readonly discoveryDocument: Record<string, unknown>;
   /** The JWKS as served when nothing overrides it. */
   readonly jwks: { keys: JWK[] };
-  /** Signs a JWT. Default claims: `iss`, `aud`, `iat`, `exp`; `claims` add to or replace them (`undefined` removes one). */
+  /** Signs a JWT. Default claims: `iss`, `aud`, `iat`, `exp` and the profile's; `claims` add to or replace them (`undefined` removes one). */
   sign(claims?: Record<string, unknown>, options?: TestSignOptions): Promise<string>;
   /** Signs an arbitrary payload (any bytes, not necessarily a JSON object). */
   signPayload(payload: string | Uint8Array, options?: Omit<TestSignOptions, 'expiresIn'>): Promise<string>;
@@ -107,32 +117,37 @@ const DEFAULT_AUDIENCE = 'tenantgate-test';
  */
 export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   checkTestIssuerOptions(options);
+  const profile: TestProfile | undefined = options.profile === undefined ? undefined : PROFILES[options.profile];
+  const audience = options.audience ?? profile?.audience ?? DEFAULT_AUDIENCE;
   const algorithms = options.algorithms?.length ? options.algorithms : (['RS256'] as TestAlgorithm[]);
   const keys: SigningKey[] = [];
-  for (const alg of algorithms) keys.push(await makeKey(alg));
+  for (const alg of algorithms) keys.push(await makeKey(alg, profile));
   // The first algorithm's key signs by default, until `rotate` makes a newer one the default.
   let defaultKid = keys[0]?.kid;
-  const extraKeys: JWK[] = [];
+  const extraKeys: JWK[] = profile?.encryptionKey ? [await encryptionJwk()] : [];
   const requests: Record<TestEndpoint, number> = { discovery: 0, jwks: 0 };
   const overrides = new Map<TestEndpoint, TestResponse>();
   const failures = new Map<TestEndpoint, { mode: TestIssuerFailure; delayMs: number }>();
-  const path = (options.path ?? '').replace(/\/+$/, '');
+  const path = (options.path ?? profile?.path ?? '').replace(/\/+$/, '');
   let url = '';
+  let origin = '';
+  const jwksPath = profile?.jwksPath ?? `${path}/jwks`;
   const timers = new Set<NodeJS.Timeout>();
 
   const discoveryDocument = () => ({
     issuer: url,
-    jwks_uri: `${url}/jwks`,
-    authorization_endpoint: `${url}/authorize`,
-    token_endpoint: `${url}/token`,
+    jwks_uri: `${origin}${jwksPath}`,
+    authorization_endpoint: `${origin}${path}/authorize`,
+    token_endpoint: `${origin}${path}/token`,
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...new Set(keys.map((key) => key.alg))],
+    ...profile?.discovery({ url, origin, audience }),
   });
   const jwks = () => ({ keys: [...keys.map((key) => key.publicJwk), ...extraKeys] });
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const endpoint = endpointOf(request.url ?? '', path);
+    const endpoint = endpointOf(request.url ?? '', path, jwksPath);
     if (endpoint === undefined) {
       response.writeHead(404).end();
       return;
@@ -170,7 +185,9 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
-  url = `http://127.0.0.1:${port}${path}`;
+  origin = `http://127.0.0.1:${port}`;
+  // Auth0 and Entra v1 issuers end with "/"; discovery stays at <path>/.well-known/... either way.
+  url = `${origin}${path}${profile?.trailingSlash ? '/' : ''}`;
 
   const pickKey = (signOptions: TestSignOptions): SigningKey => {
     const candidates = keys.filter(
@@ -193,9 +210,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
 
   return {
     url,
-    discoveryUrl: `${url}/.well-known/openid-configuration`,
-    jwksUri: `${url}/jwks`,
-    audience: options.audience ?? DEFAULT_AUDIENCE,
+    discoveryUrl: `${origin}${path}/.well-known/openid-configuration`,
+    jwksUri: `${origin}${jwksPath}`,
+    audience,
+    profile: options.profile,
     requests,
     get kids() {
       return [...keys.map((key) => key.kid), ...extraKeys.flatMap((jwk) => (typeof jwk.kid === 'string' ? [jwk.kid] : []))];
@@ -215,16 +233,17 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       }
       const payload: JWTPayload = {
         iss: url,
-        aud: options.audience ?? DEFAULT_AUDIENCE,
+        aud: audience,
         iat: now,
         ...(lifetime === undefined ? {} : { exp: now + Math.round(lifetime / 1000) }),
+        ...profile?.claims({ url, origin, audience }),
         ...claims,
       };
       return signPayload(JSON.stringify(payload), signOptions);
     },
     signPayload,
     async rotate(alg) {
-      const key = await makeKey(alg ?? keys.at(-1)?.alg ?? algorithms[0] ?? 'RS256');
+      const key = await makeKey(alg ?? keys.at(-1)?.alg ?? algorithms[0] ?? 'RS256', profile);
       keys.push(key);
       defaultKid = key.kid;
       return key.kid;
@@ -260,17 +279,16 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   };
 }
 
-function endpointOf(requestUrl: string, path: string): TestEndpoint | undefined {
+function endpointOf(requestUrl: string, path: string, jwksPath: string): TestEndpoint | undefined {
   const pathname = requestUrl.split('?')[0];
   if (pathname === `${path}/.well-known/openid-configuration`) return 'discovery';
-  if (pathname === `${path}/jwks`) return 'jwks';
+  if (pathname === jwksPath) return 'jwks';
   return undefined;
 }
 
-async function makeKey(alg: TestAlgorithm): Promise<SigningKey> {
+async function makeKey(alg: TestAlgorithm, profile: TestProfile | undefined): Promise<SigningKey> {
   const options = alg === 'EdDSA' ? { extractable: true, crv: 'Ed25519' } : { extractable: true, modulusLength: 2048 };
   const { privateKey, publicKey } = await generateKeyPair(alg, options);
-  const kid = randomBytes(8).toString('base64url');
-  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  const { kid, publicJwk } = profileJwk(profile, alg, await exportJWK(publicKey), privateKey, publicKey);
   return { kid, alg, privateKey, publicJwk };
 }
