@@ -6,20 +6,14 @@
  * one key cache. A real local issuer plays Entra's `organizations` endpoint.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConfigError, createAuthenticator, type AuthenticatorOptions } from '../../src/index.js';
+import { ConfigError, createAuthenticator, type AuthenticatorOptions } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { refusalOf } from '../fixtures.js';
 
 const TENANT_A = '72f988bf-86f1-41af-91ab-2d7cd011db47';
 const TENANT_B = '9188040d-6c67-4c5b-b112-36a304b66dad';
 
-const refusal = async (promise: Promise<unknown>): Promise<AuthError> => {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AuthError)) throw new Error(`expected an AuthError, got ${String(error)}`);
-  return error;
-};
+const refusal = refusalOf;
 
 describe('a templated issuer ({tenantid})', () => {
   let entra: TestIssuer;

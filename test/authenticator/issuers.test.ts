@@ -5,17 +5,11 @@
  * `audienceClaim`. Real issuers on 127.0.0.1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConfigError, createAuthenticator, type AuthenticatorOptions } from '../../src/index.js';
+import { ConfigError, createAuthenticator, type AuthenticatorOptions } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { refusalOf } from '../fixtures.js';
 
-const refusal = async (promise: Promise<unknown>): Promise<AuthError> => {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AuthError)) throw new Error(`expected an AuthError, got ${String(error)}`);
-  return error;
-};
+const refusal = refusalOf;
 
 describe('issuers with settings of their own', () => {
   let red: TestIssuer;

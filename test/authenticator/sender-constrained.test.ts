@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthError, ConfigError, createAuthenticator, type AuthenticatorOptions, type ReplayStore } from '../../src/index.js';
+import { ConfigError, createAuthenticator, type AuthenticatorOptions, type ReplayStore } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
-import { optionsFor, READER } from '../fixtures.js';
+import { optionsFor, READER, refusalOf } from '../fixtures.js';
 
 const URL_ = 'https://api.example.com/prometheus/api/v1/query';
 const b64url = (bytes: Buffer) => bytes.toString('base64url');
@@ -43,14 +43,7 @@ async function proofFor(key: ClientKey, token: string, claims: Record<string, un
     .sign(key.privateKey);
 }
 
-const refusal = async (promise: Promise<unknown>): Promise<AuthError> => {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof AuthError)) throw new Error(`expected an AuthError, got ${String(error)}`);
-  return error;
-};
+const refusal = refusalOf;
 
 describe('DPoP-bound tokens', () => {
   let issuer: TestIssuer;
