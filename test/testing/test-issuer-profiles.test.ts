@@ -32,6 +32,7 @@ const SHAPES: Record<TestProfileName, { issuerPath: string; jwksPath: string }> 
   keycloak: { issuerPath: '/realms/example', jwksPath: '/realms/example/protocol/openid-connect/certs' },
   'entra-v2': { issuerPath: `/${ENTRA_TENANT_ID}/v2.0`, jwksPath: `/${ENTRA_TENANT_ID}/discovery/v2.0/keys` },
   'entra-v1': { issuerPath: `/${ENTRA_TENANT_ID}/`, jwksPath: `/${ENTRA_TENANT_ID}/discovery/keys` },
+  'entra-multitenant': { issuerPath: '/organizations/v2.0', jwksPath: '/organizations/discovery/v2.0/keys' },
   okta: { issuerPath: '/oauth2/default', jwksPath: '/oauth2/default/v1/keys' },
   auth0: { issuerPath: '/', jwksPath: '/.well-known/jwks.json' },
   cognito: { issuerPath: '/us-east-1_Example1', jwksPath: '/us-east-1_Example1/.well-known/jwks.json' },
@@ -50,7 +51,9 @@ describe.each(PROFILE_NAMES)('profile %s', (name) => {
     expect(issuer.jwksUri).toBe(`${origin}${SHAPES[name].jwksPath}`);
     expect(issuer.discoveryUrl).toBe(`${origin}${SHAPES[name].issuerPath.replace(/\/$/, '')}/.well-known/openid-configuration`);
     const discovery = await getJson(issuer.discoveryUrl);
-    expect(discovery).toMatchObject({ issuer: issuer.url, jwks_uri: issuer.jwksUri });
+    // A multi-tenant app's document names the template, not its own URL.
+    const documented = name === 'entra-multitenant' ? `${origin}/{tenantid}/v2.0` : issuer.url;
+    expect(discovery).toMatchObject({ issuer: documented, jwks_uri: issuer.jwksUri });
     expect(PROFILES[name].source.length).toBeGreaterThan(0);
     for (const source of PROFILES[name].source) expect(source).toMatch(/^https:\/\//);
   });
@@ -80,7 +83,9 @@ describe.each(PROFILE_NAMES)('profile %s', (name) => {
   it("signs tokens with the IdP's default claims, which the test's claims override", async () => {
     const issuer = await start(name);
     const claims = decodeJwt(await issuer.sign());
-    expect(claims.iss).toBe(issuer.url);
+    // A multi-tenant app's tokens name the user's own tenant's issuer.
+    const origin = new URL(issuer.url).origin;
+    expect(claims.iss).toBe(name === 'entra-multitenant' ? `${origin}/${ENTRA_TENANT_ID}/v2.0` : issuer.url);
     expect(claims.sub).toEqual(expect.any(String));
     if (name === 'cognito') {
       expect(claims.aud).toBeUndefined();

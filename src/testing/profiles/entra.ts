@@ -5,7 +5,9 @@
  * no `alg`. Access tokens: `tid`, `oid`, `roles` (app roles), `scp`, `azp` (v2) or `appid`
  * (v1), `ver: '2.0'` or `'1.0'`; `aud` is the API's application id (v2) or App ID URI (v1).
  * Only the path and claim shapes are reproduced: locally both live on 127.0.0.1. Multi-tenant
- * (`/common/`, `{tenantid}`) is not a profile.
+ * apps (`entra-multitenant`): discovery at `/organizations/v2.0`, whose `issuer` is the template
+ * `https://login.microsoftonline.com/{tenantid}/v2.0`, and tokens whose `iss` names the user's
+ * own tenant (`tid`).
  * Sources: https://learn.microsoft.com/en-us/entra/identity-platform/access-token-claims-reference,
  * https://learn.microsoft.com/en-us/entra/identity-platform/id-token-claims-reference,
  * https://learn.microsoft.com/en-us/entra/identity-platform/signing-key-rollover (keys).
@@ -67,5 +69,28 @@ export const entraV1: TestProfile = {
     upn: 'alice@example.com',
     unique_name: 'alice@example.com',
     scp: 'user_impersonation',
+  }),
+};
+
+export const entraMultitenant: TestProfile = {
+  name: 'entra-multitenant',
+  source: [...SOURCES, 'https://learn.microsoft.com/en-us/entra/identity-platform/howto-convert-app-to-be-multi-tenant'],
+  path: '/organizations/v2.0',
+  jwksPath: '/organizations/discovery/v2.0/keys',
+  audience: '6e74172b-be56-4843-9ff4-e66a39bb12e3',
+  jwk: { alg: false, x5c: true, kidIsX5t: true },
+  discovery: ({ origin }) => ({
+    issuer: `${origin}/{tenantid}/v2.0`,
+    token_endpoint: `${origin}/organizations/oauth2/v2.0/token`,
+    authorization_endpoint: `${origin}/organizations/oauth2/v2.0/authorize`,
+  }),
+  // A token of the default tenant; another tenant's is `sign({ tid, iss })`.
+  claims: ({ origin }) => ({
+    ...user,
+    iss: `${origin}/${ENTRA_TENANT_ID}/v2.0`,
+    ver: '2.0',
+    azp: '2d4d11a2-f814-46a7-890a-274a72a7309e',
+    azpacr: '0',
+    roles: ['Metrics.Read'],
   }),
 };

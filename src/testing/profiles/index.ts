@@ -10,7 +10,7 @@ import { auth0 } from './auth0.js';
 import { selfSignedCertificate } from './certificate.js';
 import { cognito } from './cognito.js';
 import { dex } from './dex.js';
-import { entraV1, entraV2 } from './entra.js';
+import { entraMultitenant, entraV1, entraV2 } from './entra.js';
 import { githubActions } from './github-actions.js';
 import { gitlab } from './gitlab.js';
 import { google } from './google.js';
@@ -25,6 +25,7 @@ export const PROFILES: Readonly<Record<TestProfileName, TestProfile>> = {
   keycloak,
   'entra-v1': entraV1,
   'entra-v2': entraV2,
+  'entra-multitenant': entraMultitenant,
   okta,
   auth0,
   cognito,

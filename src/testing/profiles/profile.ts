@@ -5,6 +5,7 @@ export type TestProfileName =
   | 'keycloak'
   | 'entra-v1'
   | 'entra-v2'
+  | 'entra-multitenant'
   | 'okta'
   | 'auth0'
   | 'cognito'
