@@ -8,7 +8,7 @@ export interface IssuerTemplate {
   template: string;
   prefix: string;
   suffix: string;
-  /** Tenant IDs accepted; `undefined`: any tenant whose own `iss` matches. */
+  /** Tenant IDs accepted; `undefined`: every tenant whose own `iss` matches. */
   allowedTenantIds: ReadonlySet<string> | undefined;
 }
 
