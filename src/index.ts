@@ -20,7 +20,7 @@ export { createAuthenticator } from './authenticator/authenticator.js';
 export type { Authenticator, AuthenticatorStatus, AuthorizeOptions, AuthResult, ProtectedResourceMetadata } from './authenticator/authenticator-types.js';
 export { AuthError, ConfigError, AUTH_ERROR_STATUS } from './base/errors.js';
 export type { AuthErrorCode, AuthErrorOptions, AuthErrorStatus, OAuthErrorCode } from './base/errors.js';
-export type { AuthenticatorOptions, Algorithm, DpopOptions, IssuerOptions, MtlsOptions, ResourceMetadataOptions } from './options/options.js';
+export type { AuthenticatorOptions, Algorithm, DpopOptions, IntrospectionOptions, IssuerOptions, MtlsOptions, ResourceMetadataOptions } from './options/options.js';
 export { MemoryReplayStore } from './token/replay-store.js';
 export type { ReplayStore } from './token/replay-store.js';
 export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './options/options.js';
@@ -40,6 +40,7 @@ export type {
   CacheEvent,
   DiscoveryEvent,
   EventListener,
+  IntrospectionEvent,
   JwksRefreshEvent,
   JwksStaleEvent,
   KeySkippedEvent,

@@ -24,3 +24,4 @@ export type {
   TestResponse,
   TestSignOptions,
 } from './testing/test-issuer.js';
+export type { TestIntrospectionClient } from './testing/test-introspection.js';

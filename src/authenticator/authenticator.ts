@@ -3,6 +3,7 @@ import type { AuthResult, Authenticator } from './authenticator-types.js';
 import { checkAuthorizeOptions } from '../options/authorize-options.js';
 import {
   checkTokenShape,
+  isOpaqueToken,
   parseCredentials,
   splitTenants,
   type CredentialRules,
@@ -17,6 +18,7 @@ import { policyOfView, PolicyResolver, type ResolvedPolicy } from '../policy/pol
 import { refusalReason } from './refusal-reason.js';
 import { TokenCache } from '../token/token-cache.js';
 import { verifyToken, type VerifiedToken, type VerifyRules } from '../token/verify.js';
+import type { IntrospectedToken } from '../token/introspection.js';
 import { checkSender } from '../token/sender-constraint.js';
 import { tokenEntryOf, type TokenEntry } from './token-entry.js';
 import { senderRulesOf } from './sender-rules.js';
@@ -42,7 +44,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
   const lifetime = new AbortController();
-  const { keys: issuers, templates, rules: byIssuer, naming } = issuerSetOf(resolved, lifetime.signal, emit);
+  const { keys: issuers, templates, rules: byIssuer, naming, introspector } = issuerSetOf(resolved, lifetime.signal, emit);
   const rules: CredentialRules = {
     bearer: resolved.credentials.bearer,
     basic: resolved.credentials.basic,
@@ -71,13 +73,15 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     emit,
   });
   const senderRules = senderRulesOf(resolved, lifetime.signal);
-  const toEntry = (verified: VerifiedToken): TokenEntry => {
-    // The issuer was picked by `iss` and verified: it is one of the set.
-    const { claim, names } = naming.get(verified.entry) as PolicyNaming;
+  const toEntry = (verified: VerifiedToken | IntrospectedToken): TokenEntry => {
+    // The issuer was picked by `iss` (or is the introspecting one) and verified: it is one of the set.
+    const { claim, names } = naming.get('entry' in verified ? verified.entry : verified.issuer) as PolicyNaming;
     return tokenEntryOf(verified, claim, names);
   };
-  /** At once when the signature was checked on this thread; a promise otherwise. */
+  /** At once when the signature was checked on this thread; a promise otherwise. @throws {AuthError} */
   const verifyEntry = (token: string): TokenEntry | Promise<TokenEntry> => {
+    if (introspector !== undefined && isOpaqueToken(token)) return introspector.introspect(token).then(toEntry);
+    checkTokenShape(token);
     const verified = verifyToken(token, verifyRules);
     return verified instanceof Promise ? verified.then(toEntry) : toEntry(verified);
   };
@@ -147,7 +151,6 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       answer = withSender(input, credentials, known, true, started);
     } else {
       const { token } = credentials;
-      checkTokenShape(token);
       const verified = tokens.verify(token, () => verifyEntry(token));
       answer =
         verified instanceof Promise
@@ -272,6 +275,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       lifetime.abort();
       tokens.clear();
       policies.clear();
+      introspector?.clear();
     },
   };
   registerListeners(authenticator, listeners);

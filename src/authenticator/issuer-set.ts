@@ -4,6 +4,8 @@ import type { ResolvedOptions } from '../options/options.js';
 import { PolicyNameMemo } from '../policy/policy-names.js';
 import type { IssuerTemplate } from '../issuer/issuer-template.js';
 import type { IssuerRules } from '../token/verify.js';
+import { IntrospectionRequest } from '../issuer/introspection-request.js';
+import { Introspector } from '../token/introspection.js';
 
 /** How one issuer's tokens name their policies: its claim, and its regex with a memo. @internal */
 export interface PolicyNaming {
@@ -18,6 +20,8 @@ export interface IssuerSet {
   templates: IssuerTemplate[];
   rules: Map<string, IssuerRules>;
   naming: Map<string, PolicyNaming>;
+  /** The one issuer whose opaque tokens are introspected, when one is configured for it. */
+  introspector: Introspector | undefined;
 }
 
 /**
@@ -27,7 +31,7 @@ export interface IssuerSet {
  * @internal
  */
 export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit: (event: AuthEvent) => void): IssuerSet {
-  const set: IssuerSet = { keys: new Map(), templates: [], rules: new Map(), naming: new Map() };
+  const set: IssuerSet = { keys: new Map(), templates: [], rules: new Map(), naming: new Map(), introspector: undefined };
   for (const settings of resolved.issuerSettings) {
     const { issuer } = settings;
     set.keys.set(
@@ -56,6 +60,22 @@ export function issuerSetOf(resolved: ResolvedOptions, signal: AbortSignal, emit
     });
     if (settings.template !== undefined) set.templates.push(settings.template);
     set.naming.set(issuer, { claim: settings.accessPolicyClaim, names: new PolicyNameMemo(settings.accessPolicyRegex) });
+    const { introspection } = settings;
+    if (introspection !== undefined) {
+      set.introspector = new Introspector({
+        issuer,
+        keys: set.keys.get(issuer) as IssuerKeys,
+        endpoint: introspection.endpoint,
+        request: new IntrospectionRequest(introspection),
+        fetch: { fetch: resolved.fetch, timeoutMs: resolved.jwks.timeoutMs, signal },
+        audience: settings.audience,
+        audienceClaim: settings.audienceClaim,
+        clockToleranceMs: settings.clockToleranceMs,
+        cacheTtlMs: introspection.cacheTtlMs,
+        requireExp: introspection.requireExp,
+        emit,
+      });
+    }
   }
   return set;
 }

@@ -65,6 +65,19 @@ export interface KeySkippedEvent {
   reason: string;
 }
 
+/** An opaque token was sent to the issuer's introspection endpoint (RFC 7662). */
+export interface IntrospectionEvent {
+  type: 'introspection';
+  issuer: string;
+  /** Whether the endpoint gave a usable answer. */
+  ok: boolean;
+  /** The answer's `active`, when `ok`. */
+  active?: boolean;
+  durationMs: number;
+  /** Why it failed, in words safe to log (escaped and cut). */
+  error?: string;
+}
+
 /** A cache answered (hit) or did not (miss). */
 export interface CacheEvent {
   type: 'cache';
@@ -80,6 +93,7 @@ export type AuthEvent =
   | JwksRefreshEvent
   | JwksStaleEvent
   | KeySkippedEvent
+  | IntrospectionEvent
   | CacheEvent;
 
 /** Receives {@link AuthEvent}s; it must not throw (what it throws is ignored). */

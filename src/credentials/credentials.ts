@@ -52,6 +52,8 @@ export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
 
 const JWS_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const JWE_COMPACT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** RFC 6750's b64token: what a bearer token may hold, opaque or not. */
+const B64TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -144,6 +146,18 @@ export function checkTokenShape(token: string): void {
       ? 'encrypted tokens (JWE) are not accepted'
       : 'the token is not a JWT in compact form (three base64url segments)',
   );
+}
+
+/**
+ * Whether `token` goes to introspection rather than to JWS verification: anything but a
+ * compact JWS, as long as it is a bearer token's characters (RFC 6750 §2.1).
+ *
+ * @throws {AuthError} `invalid_token` (401) when it is neither
+ */
+export function isOpaqueToken(token: string): boolean {
+  if (JWS_COMPACT.test(token)) return false;
+  if (B64TOKEN.test(token)) return true;
+  throw new AuthError('invalid_token', 'the token is neither a JWT in compact form nor a bearer token (RFC 6750 b64token)');
 }
 
 /** {@link parseCredentials} followed by {@link checkTokenShape}. */

@@ -7,11 +7,14 @@ import { urlProblem } from './url-rules.js';
 export interface IssuerMetadata {
   issuer: string;
   jwksUri: string;
+  /** `introspection_endpoint` (RFC 8414), when published and usable. */
+  introspectionEndpoint?: string | undefined;
 }
 
 const discoverySchema = z.looseObject({
   issuer: z.string(),
   jwks_uri: z.string(),
+  introspection_endpoint: z.unknown().optional(),
 });
 
 /** Where the discovery document of `issuerUrl` lives (OIDC Discovery 1.0 §4). @internal */
@@ -49,5 +52,9 @@ export async function discover(
   if (problem !== undefined) {
     throw new FetchError(`the jwks_uri ${quoted(jwksUri)} of ${quoted(issuerUrl)} ${problem}`);
   }
-  return { issuer, jwksUri };
+  // Only an issuer whose tokens are introspected needs it: a bad one is reported when used.
+  const endpoint = parsed.data.introspection_endpoint;
+  const introspectionEndpoint =
+    typeof endpoint === 'string' && urlProblem(endpoint, options.allowInsecureHttp, { query: true }) === undefined ? endpoint : undefined;
+  return { issuer, jwksUri, introspectionEndpoint };
 }

@@ -17,14 +17,22 @@ export interface FetchJsonOptions {
   signal: AbortSignal;
 }
 
+/** A form POSTed instead of a GET (token introspection). @internal */
+export interface FormPost {
+  /** `application/x-www-form-urlencoded` fields. */
+  form: URLSearchParams;
+  /** More request headers, such as the client's `authorization`. */
+  headers?: Record<string, string>;
+}
 
 /**
- * GETs `url` and parses its body as JSON. The timeout covers the whole body, the body
- * is capped at {@link MAX_BODY_BYTES} while it streams, and a redirect is a failure.
+ * GETs `url` (or POSTs `post`) and parses its body as JSON. The timeout covers the whole
+ * body, the body is capped at {@link MAX_BODY_BYTES} while it streams, and a redirect is a
+ * failure.
  *
  * @throws {FetchError}
  */
-export async function fetchJson(url: string, options: FetchJsonOptions): Promise<unknown> {
+export async function fetchJson(url: string, options: FetchJsonOptions, post?: FormPost): Promise<unknown> {
   const shown = quoted(url);
   const deadline = armDeadline(options.timeoutMs, options.signal);
   try {
@@ -33,10 +41,14 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
       // Raced as well: an injected fetch may ignore the signal.
       response = await raceDeadline(
         options.fetch(url, {
-          method: 'GET',
+          method: post === undefined ? 'GET' : 'POST',
           redirect: 'manual',
           signal: deadline.signal,
-          headers: { accept: 'application/json' },
+          headers:
+            post === undefined
+              ? { accept: 'application/json' }
+              : { accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...post.headers },
+          body: post?.form.toString(),
         }),
         deadline,
       );

@@ -112,6 +112,19 @@ export class IssuerKeys {
     return candidates;
   }
 
+  /**
+   * The discovery document's `introspection_endpoint` (`undefined` when it publishes none),
+   * discovering first when that has not succeeded yet, within the same cooldown as keys.
+   * @throws {AuthError} `issuer_unavailable`
+   */
+  async introspectionEndpoint(): Promise<string | undefined> {
+    if (this.#metadata === undefined) await this.#refresh();
+    if (this.#metadata === undefined) {
+      throw new AuthError('issuer_unavailable', 'the issuer could not be discovered; try again later', { cause: this.#lastError });
+    }
+    return this.#metadata.introspectionEndpoint;
+  }
+
   /** Fetches keys now unless usable ones are held. @throws {AuthError} `issuer_unavailable` */
   async ready(): Promise<void> {
     await this.#ensureUsable();

@@ -6,6 +6,7 @@ import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm
 import { optionalDuration } from './duration-option.js';
 import { regexSchema } from './regex-option.js';
 import { issuerTemplateOf, TENANT_PLACEHOLDER, type IssuerTemplate } from '../issuer/issuer-template.js';
+import { introspectionSchema, type IntrospectionOptions, type ResolvedIntrospection } from './introspection-option.js';
 
 /**
  * One trusted issuer with settings of its own (the `issuers` option). Anything left out is
@@ -38,6 +39,8 @@ export interface IssuerOptions {
   discoveryUrl?: string;
   /** For a templated `issuerUrl`: the tenants (`tid`) accepted; default every tenant. */
   allowedTenantIds?: string[];
+  /** Opaque access tokens of this issuer, checked by introspection (RFC 7662); one issuer at most. */
+  introspection?: IntrospectionOptions;
 }
 
 /** One issuer after validation, the defaults filled in. @internal */
@@ -54,6 +57,7 @@ export interface ResolvedIssuer {
   discoveryUrl: string | undefined;
   /** Set when `issuer` holds `{tenantid}`. */
   template: IssuerTemplate | undefined;
+  introspection: ResolvedIntrospection | undefined;
 }
 
 const MAX_CLOCK_TOLERANCE_MS = 5 * 60_000;
@@ -72,6 +76,7 @@ export const issuerEntrySchema = z.strictObject({
   clockTolerance: optionalDuration({ maxMs: MAX_CLOCK_TOLERANCE_MS }),
   discoveryUrl: nonEmpty.optional(),
   allowedTenantIds: z.array(nonEmpty).min(1).optional(),
+  introspection: introspectionSchema.optional(),
 });
 
 type Entry = z.output<typeof issuerEntrySchema>;
@@ -88,6 +93,7 @@ export interface IssuerDefaults {
   algorithms: string[];
   typ?: string | undefined;
   clockTolerance: number;
+  introspection?: ResolvedIntrospection | undefined;
 }
 
 /**
@@ -106,8 +112,13 @@ export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boo
   if (top.jwksUri !== undefined && typeof top.issuerUrl !== 'string') {
     problems.push('`jwksUri` needs exactly one `issuerUrl`; with several issuers, set it on an `issuers` entry.');
   }
+  if (top.introspection !== undefined && typeof top.issuerUrl !== 'string') {
+    problems.push('`introspection` at the top level needs exactly one `issuerUrl`; with several issuers, set it on the `issuers` entry whose tokens are opaque.');
+  }
   const entries: Entry[] =
-    top.issuers ?? [top.issuerUrl ?? []].flat().map((issuerUrl) => ({ issuerUrl, jwksUri: top.jwksUri, clockTolerance: undefined }));
+    top.issuers ??
+    [top.issuerUrl ?? []].flat().map((issuerUrl) => ({ issuerUrl, jwksUri: top.jwksUri, clockTolerance: undefined, introspection: top.introspection }));
+  problems.push(...introspectionProblems(entries, top.issuers !== undefined, allowInsecureHttp));
   const issuers: ResolvedIssuer[] = [];
   const seen = new Set<string>();
   entries.forEach((entry, index) => {
@@ -148,6 +159,7 @@ export function resolveIssuerEntries(top: IssuerDefaults, allowInsecureHttp: boo
       clockToleranceMs: entry.clockTolerance ?? top.clockTolerance,
       discoveryUrl: entry.discoveryUrl,
       template,
+      introspection: entry.introspection,
     });
   });
   return { issuers, problems };
@@ -164,6 +176,34 @@ export function missingIssuerSettings(raw: Record<string, unknown>): string[] {
   if (raw.issuerUrl === undefined) problems.push('`issuerUrl` is required (or `issuers`, a list of issuers with settings of their own).');
   for (const name of ['audience', 'accessPolicyClaim', 'accessPolicyRegex']) {
     if (raw[name] === undefined) problems.push(`\`${name}\` is required.`);
+  }
+  return problems;
+}
+
+/**
+ * One issuer at most introspects: an opaque token says nothing of where it comes from, and
+ * trying several issuers would hand each one the tokens of the others.
+ */
+function introspectionProblems(entries: Entry[], listed: boolean, allowInsecureHttp: boolean): string[] {
+  const problems: string[] = [];
+  const introspecting = entries.flatMap((entry, index) => (entry.introspection === undefined ? [] : [index]));
+  if (listed && introspecting.length > 1) {
+    problems.push(
+      `\`introspection\` is set on ${introspecting.map((index) => `issuers[${index}]`).join(' and ')}: one issuer at most may introspect, since an opaque token does not say which issuer it comes from.`,
+    );
+  }
+  for (const index of introspecting) {
+    const entry = entries[index] as Entry;
+    const where = listed ? `issuers[${index}].introspection` : 'introspection';
+    const introspection = entry.introspection as ResolvedIntrospection;
+    if (entry.issuerUrl.includes(TENANT_PLACEHOLDER)) problems.push(`\`${where}\` cannot be set on a templated issuer ({tenantid}).`);
+    if (introspection.endpoint === undefined && entry.jwksUri !== undefined) {
+      problems.push(`\`${where}.endpoint\` is required with \`jwksUri\`: without discovery, the introspection endpoint cannot be looked up.`);
+    }
+    if (introspection.endpoint !== undefined) {
+      const problem = urlProblem(introspection.endpoint, allowInsecureHttp, { query: true });
+      if (problem !== undefined) problems.push(`\`${where}.endpoint\` "${introspection.endpoint}" ${problem}.`);
+    }
   }
   return problems;
 }

@@ -5,6 +5,20 @@ const BOOLEAN = 'true or false';
 const DURATION = "a duration such as '30s' or a number of seconds";
 const optionPolicies = policyWords('accessPolicies.*');
 
+const INTROSPECTION_KEYS = ['clientId', 'clientSecret', 'privateKey', 'endpoint', 'cacheTtl', 'requireExp'];
+
+function introspectionWords(at: string): Record<string, string> {
+  return {
+    [`${at}.clientId`]: 'the client ID of this resource server at the issuer',
+    [`${at}.clientSecret`]: 'the client secret (client_secret_basic)',
+    [`${at}.privateKey`]: 'a private JWK with its alg, such as { kty: "EC", crv: "P-256", alg: "ES256", d: "...", ... }',
+    [`${at}.privateKey.alg`]: 'an asymmetric algorithm name such as "RS256" or "ES256"',
+    [`${at}.endpoint`]: 'the introspection endpoint URL',
+    [`${at}.cacheTtl`]: "a duration of at most 60 minutes such as '1m'",
+    [`${at}.requireExp`]: BOOLEAN,
+  };
+}
+
 /** The options of `createAuthenticator`. @internal */
 export const AUTHENTICATOR_OPTIONS: OptionVocabulary = {
   whole: 'The options',
@@ -59,16 +73,22 @@ export const AUTHENTICATOR_OPTIONS: OptionVocabulary = {
     'resourceMetadata.resource': 'the resource identifier, an https URL such as "https://metrics.example.com"',
     'resourceMetadata.scopesSupported': 'a non-empty list of scope names such as ["metrics:read"]',
     'resourceMetadata.scopesSupported[]': 'a scope name such as "metrics:read"',
+    introspection: "an object such as { clientId: 'metrics-api', clientSecret: '...' }",
+    'issuers[].introspection': "an object such as { clientId: 'metrics-api', clientSecret: '...' }",
+    ...introspectionWords('introspection'),
+    ...introspectionWords('issuers[].introspection'),
     ...optionPolicies.expected,
   },
   keys: {
     '': [
       'issuerUrl', 'issuers', 'audience', 'audienceClaim', 'jwksUri', 'accessPolicyClaim', 'accessPolicyRegex', 'accessPolicies', 'algorithms',
       'clockTolerance', 'requireTenant', 'tenantHeader', 'cluster', 'typ', 'credentials', 'cache', 'jwks',
-      'allowInsecureHttp', 'fetch', 'onEvent', 'dpop', 'mtls', 'resourceMetadata',
+      'allowInsecureHttp', 'fetch', 'onEvent', 'dpop', 'mtls', 'resourceMetadata', 'introspection',
     ],
     dpop: ['mode', 'algorithms', 'proofMaxAge', 'replayStore'],
-    'issuers[]': ['issuerUrl', 'audience', 'audienceClaim', 'jwksUri', 'accessPolicyClaim', 'accessPolicyRegex', 'algorithms', 'typ', 'clockTolerance', 'discoveryUrl', 'allowedTenantIds'],
+    'issuers[]': ['issuerUrl', 'audience', 'audienceClaim', 'jwksUri', 'accessPolicyClaim', 'accessPolicyRegex', 'algorithms', 'typ', 'clockTolerance', 'discoveryUrl', 'allowedTenantIds', 'introspection'],
+    introspection: INTROSPECTION_KEYS,
+    'issuers[].introspection': INTROSPECTION_KEYS,
     mtls: ['mode'],
     resourceMetadata: ['resource', 'scopesSupported'],
     credentials: ['bearer', 'basic'],

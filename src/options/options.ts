@@ -17,6 +17,7 @@ import { urlProblem } from '../issuer/url-rules.js';
 import { regexSchema } from './regex-option.js';
 import { issuerEntrySchema, missingIssuerSettings, resolveIssuerEntries, type IssuerOptions, type ResolvedIssuer } from './issuer-options.js';
 import { algorithmSchema, DEFAULT_ALGORITHMS, type Algorithm } from './algorithm-option.js';
+import { introspectionSchema, type IntrospectionOptions } from './introspection-option.js';
 import { dpopSchema, mtlsSchema, type DpopOptions, type MtlsOptions, type ResolvedDpop } from './sender-constraint-options.js';
 import { resolveResourceMetadata, resourceMetadataProblems, resourceMetadataSchema, type ResolvedResourceMetadata, type ResourceMetadataOptions } from './resource-metadata-option.js';
 
@@ -24,6 +25,7 @@ export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS, type Algorithm } from './algo
 export type { DpopOptions, MtlsOptions } from './sender-constraint-options.js';
 export type { ResourceMetadataOptions } from './resource-metadata-option.js';
 export type { IssuerOptions, ResolvedIssuer } from './issuer-options.js';
+export type { IntrospectionOptions } from './introspection-option.js';
 
 /** Options of {@link createAuthenticator}. */
 export interface AuthenticatorOptions {
@@ -87,6 +89,11 @@ export interface AuthenticatorOptions {
    * serve it. Off by default.
    */
   resourceMetadata?: ResourceMetadataOptions;
+  /**
+   * Opaque access tokens checked by token introspection (RFC 7662), with one `issuerUrl`; with
+   * `issuers`, set it on the entry whose tokens are opaque. Off by default.
+   */
+  introspection?: IntrospectionOptions;
 }
 
 /** Options after validation, durations in milliseconds. @internal */
@@ -189,6 +196,7 @@ const optionsSchema = z.strictObject({
   dpop: dpopSchema,
   mtls: mtlsSchema,
   resourceMetadata: resourceMetadataSchema,
+  introspection: introspectionSchema.optional(),
 });
 
 /** Validates `input` and fills in defaults; throws one ConfigError listing every problem. @internal */

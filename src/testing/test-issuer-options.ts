@@ -11,6 +11,7 @@ const schema = z.strictObject({
   path: z.string().regex(/^\/[^?#]*$/).optional(),
   audience: z.string().min(1).optional(),
   profile: z.enum(PROFILE_NAMES).optional(),
+  introspectionClient: z.strictObject({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).optional(),
 });
 
 const VOCABULARY: OptionVocabulary = {
@@ -24,8 +25,9 @@ const VOCABULARY: OptionVocabulary = {
     path: 'a path starting with "/", such as "/realms/example"',
     audience: 'a non-empty string',
     profile: `one of ${PROFILE_NAMES.join(', ')}`,
+    introspectionClient: "an object such as { clientId: 'api', clientSecret: 'secret' }",
   },
-  keys: { '': ['algorithms', 'port', 'path', 'audience', 'profile'] },
+  keys: { '': ['algorithms', 'port', 'path', 'audience', 'profile', 'introspectionClient'], introspectionClient: ['clientId', 'clientSecret'] },
 };
 
 /**

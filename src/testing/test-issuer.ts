@@ -3,103 +3,24 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { CompactSign, exportJWK, generateKeyPair, type CryptoKey } from 'jose';
 import type { JWK, JWTPayload } from '../token/jwt-types.js';
-import { toMilliseconds, type Duration } from '../base/duration.js';
+import { toMilliseconds } from '../base/duration.js';
 import { checkTestIssuerOptions } from './test-issuer-options.js';
-import { encryptionJwk, PROFILES, profileJwk, type TestProfile, type TestProfileName } from './profiles/index.js';
+import { encryptionJwk, PROFILES, profileJwk, type TestProfile } from './profiles/index.js';
+import { OpaqueTokens } from './test-introspection.js';
+import type {
+  TestAlgorithm,
+  TestEndpoint,
+  TestIssuer,
+  TestIssuerFailure,
+  TestIssuerOptions,
+  TestResponse,
+  TestSignOptions,
+} from './test-issuer-types.js';
 
-export type { TestProfileName } from './profiles/index.js';
+export type * from './test-issuer-types.js';
 
 /** How long the issuer keeps an idle keep-alive connection open. */
 const IDLE_CONNECTION_MS = 10 * 60_000;
-
-/** Algorithms the test issuer can sign with. */
-export type TestAlgorithm =
-  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
-
-/** Options of {@link createTestIssuer}. */
-export interface TestIssuerOptions {
-  /** One signing key is made per algorithm; the first signs by default. Default `['RS256']`. */
-  algorithms?: TestAlgorithm[];
-  /** Port on 127.0.0.1; default a free one. */
-  port?: number;
-  /** Path of the issuer URL, such as `'/realms/example'`. Default none. */
-  path?: string;
-  /** The `aud` of signed tokens unless a claim overrides it. Default `'tenantgate-test'`. */
-  audience?: string;
-  /**
-   * Imitate an identity provider (docs/idp-recipes.md): its issuer and JWKS paths, JWK members
-   * (`x5c`, `alg` or not), discovery fields and default token claims. `path` and `audience`
-   * still override the profile's.
-   */
-  profile?: TestProfileName;
-}
-
-/** Options of {@link TestIssuer.sign}. */
-export interface TestSignOptions {
-  /** Sign with this key; default the newest key of `alg`, or the default signer (see {@link TestIssuer.rotate}). */
-  kid?: string;
-  /** Sign with the newest key of this algorithm. */
-  alg?: TestAlgorithm;
-  /** Protected-header fields added or replaced (`alg` is the key's and cannot be changed). */
-  header?: Record<string, unknown>;
-  /** Lifetime from now; `null` leaves out `exp`. Default `'5m'`. */
-  expiresIn?: Duration | null;
-}
-
-/** How the issuer misbehaves: `down` answers 500, `hang` never answers, `slow` answers late. */
-export type TestIssuerFailure = 'down' | 'hang' | 'slow';
-
-/** An endpoint of the test issuer. */
-export type TestEndpoint = 'discovery' | 'jwks';
-
-/** A canned answer for an endpoint, replacing the real one. */
-export interface TestResponse {
-  /** Default 200. */
-  status?: number;
-  headers?: Record<string, string>;
-  /** A string is sent as is; anything else as JSON. */
-  body?: unknown;
-}
-
-/** A running test issuer. Every member is safe to call at any time until {@link close}. */
-export interface TestIssuer {
-  /** The issuer URL, as in the discovery document's `issuer` and tokens' `iss`. */
-  readonly url: string;
-  /** Where the discovery document is served. */
-  readonly discoveryUrl: string;
-  /** Where the JWKS is served. */
-  readonly jwksUri: string;
-  /** The default `aud` of signed tokens (Cognito profile: of `client_id`). */
-  readonly audience: string;
-  /** The IdP profile imitated, if any. */
-  readonly profile: TestProfileName | undefined;
-  /** Requests received per endpoint, failures included. */
-  readonly requests: Readonly<Record<TestEndpoint, number>>;
-  /** Key ids published in the JWKS, oldest first. */
-  readonly kids: string[];
-  /** The discovery document as served when nothing overrides it. */
-  readonly discoveryDocument: Record<string, unknown>;
-  /** The JWKS as served when nothing overrides it. */
-  readonly jwks: { keys: JWK[] };
-  /** Signs a JWT. Default claims: `iss`, `aud`, `iat`, `exp` and the profile's; `claims` add to or replace them (`undefined` removes one). */
-  sign(claims?: Record<string, unknown>, options?: TestSignOptions): Promise<string>;
-  /** Signs an arbitrary payload (any bytes, not necessarily a JSON object). */
-  signPayload(payload: string | Uint8Array, options?: Omit<TestSignOptions, 'expiresIn'>): Promise<string>;
-  /** Adds a new key that becomes the default signer; older keys stay published. Returns its kid. */
-  rotate(alg?: TestAlgorithm): Promise<string>;
-  /** Stops publishing a key (tokens it signed no longer verify once a verifier refetches). */
-  removeKey(kid: string): void;
-  /** Publishes an extra JWK exactly as given, such as a private or undersized key. */
-  publish(jwk: JWK): void;
-  /** Starts (or with `null` stops) a failure mode, for one endpoint or both. */
-  fail(mode: TestIssuerFailure | null, options?: { endpoint?: TestEndpoint; delay?: Duration }): void;
-  /** Replaces an endpoint's answer (or with `null` restores it). */
-  override(endpoint: TestEndpoint, response: TestResponse | null): void;
-  /** Sets every request counter back to zero. */
-  resetRequests(): void;
-  /** Stops the server, dropping hanging requests. */
-  close(): Promise<void>;
-}
 
 interface SigningKey {
   kid: string;
@@ -125,13 +46,15 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   // The first algorithm's key signs by default, until `rotate` makes a newer one the default.
   let defaultKid = keys[0]?.kid;
   const extraKeys: JWK[] = profile?.encryptionKey ? [await encryptionJwk()] : [];
-  const requests: Record<TestEndpoint, number> = { discovery: 0, jwks: 0 };
+  const requests: Record<TestEndpoint, number> = { discovery: 0, jwks: 0, introspection: 0 };
+  const opaque = new OpaqueTokens(options.introspectionClient ?? { clientId: 'tenantgate-test', clientSecret: 'tenantgate-test-secret' });
   const overrides = new Map<TestEndpoint, TestResponse>();
   const failures = new Map<TestEndpoint, { mode: TestIssuerFailure; delayMs: number }>();
   const path = (options.path ?? profile?.path ?? '').replace(/\/+$/, '');
   let url = '';
   let origin = '';
   const jwksPath = profile?.jwksPath ?? `${path}/jwks`;
+  const introspectionPath = `${path}/introspect`;
   const timers = new Set<NodeJS.Timeout>();
 
   const discoveryDocument = () => ({
@@ -139,6 +62,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     jwks_uri: `${origin}${jwksPath}`,
     authorization_endpoint: `${origin}${path}/authorize`,
     token_endpoint: `${origin}${path}/token`,
+    introspection_endpoint: `${origin}${introspectionPath}`,
     response_types_supported: ['code'],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: [...new Set(keys.map((key) => key.alg))],
@@ -147,7 +71,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const jwks = () => ({ keys: [...keys.map((key) => key.publicJwk), ...extraKeys] });
 
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const endpoint = endpointOf(request.url ?? '', path, jwksPath);
+    const endpoint = endpointOf(request.url ?? '', path, jwksPath, introspectionPath);
     if (endpoint === undefined) {
       response.writeHead(404).end();
       return;
@@ -161,6 +85,10 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
         return;
       }
       const canned = overrides.get(endpoint);
+      if (endpoint === 'introspection' && canned === undefined) {
+        opaque.handle(request, response);
+        return;
+      }
       const body = canned ? canned.body : endpoint === 'discovery' ? discoveryDocument() : jwks();
       const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
       response.writeHead(canned?.status ?? 200, { 'content-type': 'application/json', ...canned?.headers });
@@ -189,6 +117,24 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   // Auth0 and Entra v1 issuers end with "/"; discovery stays at <path>/.well-known/... either way.
   url = `${origin}${path}${profile?.trailingSlash ? '/' : ''}`;
 
+  /** The default claims (`iss`, `aud`, `iat`, `exp`, the profile's), then `claims`; `undefined` removes one. */
+  const payloadOf = (claims: Record<string, unknown>, expiresIn: TestSignOptions['expiresIn']): JWTPayload => {
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = expiresIn === null ? undefined : toMilliseconds(expiresIn ?? '5m');
+    if (expiresIn !== null && lifetime === undefined) {
+      // Never silently make a token without `exp`; an expired token is `sign({ exp: ... })`.
+      throw new TypeError(`expiresIn must be a duration such as '5m' or a non-negative number of seconds, or null`);
+    }
+    return {
+      iss: url,
+      aud: audience,
+      iat: now,
+      ...(lifetime === undefined ? {} : { exp: now + Math.round(lifetime / 1000) }),
+      ...profile?.claims({ url, origin, audience }),
+      ...claims,
+    };
+  };
+
   const pickKey = (signOptions: TestSignOptions): SigningKey => {
     const candidates = keys.filter(
       (key) => (signOptions.kid === undefined || key.kid === signOptions.kid) && (signOptions.alg === undefined || key.alg === signOptions.alg),
@@ -212,6 +158,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     url,
     discoveryUrl: `${origin}${path}/.well-known/openid-configuration`,
     jwksUri: `${origin}${jwksPath}`,
+    introspectionEndpoint: `${origin}${introspectionPath}`,
+    introspectionClient: opaque.client,
     audience,
     profile: options.profile,
     requests,
@@ -225,21 +173,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       return jwks();
     },
     async sign(claims = {}, signOptions = {}) {
-      const now = Math.floor(Date.now() / 1000);
-      const lifetime = signOptions.expiresIn === null ? undefined : toMilliseconds(signOptions.expiresIn ?? '5m');
-      if (signOptions.expiresIn !== null && lifetime === undefined) {
-        // Never silently sign a token without `exp`; an expired token is `sign({ exp: ... })`.
-        throw new TypeError(`expiresIn must be a duration such as '5m' or a non-negative number of seconds, or null`);
-      }
-      const payload: JWTPayload = {
-        iss: url,
-        aud: audience,
-        iat: now,
-        ...(lifetime === undefined ? {} : { exp: now + Math.round(lifetime / 1000) }),
-        ...profile?.claims({ url, origin, audience }),
-        ...claims,
-      };
-      return signPayload(JSON.stringify(payload), signOptions);
+      return signPayload(JSON.stringify(payloadOf(claims, signOptions.expiresIn)), signOptions);
+    },
+    async issueOpaqueToken(claims = {}, tokenOptions = {}) {
+      return opaque.issue(payloadOf(claims, tokenOptions.expiresIn));
+    },
+    revoke(token) {
+      opaque.revoke(token);
     },
     signPayload,
     async rotate(alg) {
@@ -256,7 +196,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
       extraKeys.push(jwk);
     },
     fail(mode, failOptions = {}) {
-      const endpoints: TestEndpoint[] = failOptions.endpoint ? [failOptions.endpoint] : ['discovery', 'jwks'];
+      const endpoints: TestEndpoint[] = failOptions.endpoint ? [failOptions.endpoint] : ['discovery', 'jwks', 'introspection'];
       for (const endpoint of endpoints) {
         if (mode === null) failures.delete(endpoint);
         else failures.set(endpoint, { mode, delayMs: toMilliseconds(failOptions.delay ?? '1s') ?? 1000 });
@@ -269,6 +209,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     resetRequests() {
       requests.discovery = 0;
       requests.jwks = 0;
+      requests.introspection = 0;
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);
@@ -279,10 +220,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   };
 }
 
-function endpointOf(requestUrl: string, path: string, jwksPath: string): TestEndpoint | undefined {
+function endpointOf(requestUrl: string, path: string, jwksPath: string, introspectionPath: string): TestEndpoint | undefined {
   const pathname = requestUrl.split('?')[0];
   if (pathname === `${path}/.well-known/openid-configuration`) return 'discovery';
   if (pathname === jwksPath) return 'jwks';
+  if (pathname === introspectionPath) return 'introspection';
   return undefined;
 }
 

@@ -11,6 +11,8 @@ export interface Cacheable {
   expiresAtMs: number;
   /** An estimate, from above, of the heap the value holds (its claims, mostly). */
   bytes: number;
+  /** When reuse must end earlier than `exp` and the TTL (an introspection answer's `cacheTtl`). */
+  cacheUntilMs?: number | undefined;
 }
 
 /** Bounds of a {@link TokenCache}. @internal */
@@ -111,7 +113,7 @@ export class TokenCache<T extends Cacheable> {
   /** Caches a verified token until the earlier of its `exp` and the TTL, and returns it. */
   #keep(cacheKey: string, token: string, value: T): T {
     const now = Date.now();
-    const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs);
+    const untilMs = Math.min(value.expiresAtMs, now + this.#ttlMs, value.cacheUntilMs ?? Number.POSITIVE_INFINITY);
     const size = this.#sizeOf(token, value);
     // An entry over a hundredth of the budget is verified but not kept (rule 23).
     if (untilMs > now && size !== 0) this.#entries.set(cacheKey, { token, value, untilMs }, { size });

@@ -87,7 +87,7 @@ describe('discovery', () => {
   it('answers 404 for unknown paths without counting them', async () => {
     const issuer = await start();
     expect((await fetch(`${issuer.url}/nope`)).status).toBe(404);
-    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0 });
+    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0, introspection: 0 });
   });
 
   it('ignores a query string', async () => {
@@ -407,18 +407,20 @@ describe('overrides', () => {
 describe('request counters', () => {
   it('count per endpoint, failures included, and reset to zero', async () => {
     const issuer = await start();
-    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0 });
+    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0, introspection: 0 });
     await fetch(issuer.discoveryUrl);
     await fetch(issuer.jwksUri);
     await fetch(issuer.jwksUri);
-    expect(issuer.requests).toStrictEqual({ discovery: 1, jwks: 2 });
+    expect(issuer.requests).toStrictEqual({ discovery: 1, jwks: 2, introspection: 0 });
     issuer.fail('down', { endpoint: 'discovery' });
     await fetch(issuer.discoveryUrl);
-    expect(issuer.requests).toStrictEqual({ discovery: 2, jwks: 2 });
+    expect(issuer.requests).toStrictEqual({ discovery: 2, jwks: 2, introspection: 0 });
+    await fetch(issuer.introspectionEndpoint, { method: 'POST' });
+    expect(issuer.requests.introspection).toBe(1);
     issuer.resetRequests();
-    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0 });
+    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 0, introspection: 0 });
     await fetch(issuer.jwksUri);
-    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 1 });
+    expect(issuer.requests).toStrictEqual({ discovery: 0, jwks: 1, introspection: 0 });
   });
 });
 
@@ -459,5 +461,42 @@ describe('options', () => {
     expect(wrong.problems.join('\n')).toMatch(/`algorithms\[0\]` must be one of RS256/);
     expect(wrong.problems.join('\n')).toMatch(/`port` must be a port number/);
     expect(wrong.problems.join('\n')).toMatch(/`path` must be a path starting with "\/"/);
+  });
+});
+
+describe('opaque tokens and the introspection endpoint', () => {
+  const introspect = (issuer: TestIssuer, token: string, client = issuer.introspectionClient) =>
+    fetch(issuer.introspectionEndpoint, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${client.clientId}:${client.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token }).toString(),
+    });
+
+  it('answers active with the claims until revoked, and is named by discovery', async () => {
+    const issuer = await start();
+    expect(issuer.discoveryDocument.introspection_endpoint).toBe(issuer.introspectionEndpoint);
+    const token = await issuer.issueOpaqueToken({ sub: 'svc', scope: 'a b' });
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const answer = (await (await introspect(issuer, token)).json()) as Record<string, unknown>;
+    expect(answer).toMatchObject({ active: true, sub: 'svc', scope: 'a b', iss: issuer.url, aud: issuer.audience });
+    issuer.revoke(token);
+    expect(await (await introspect(issuer, token)).json()).toStrictEqual({ active: false });
+    expect(await (await introspect(issuer, 'never-issued')).json()).toStrictEqual({ active: false });
+  });
+
+  it('answers inactive once the token has expired', async () => {
+    const issuer = await start();
+    const token = await issuer.issueOpaqueToken({ exp: Math.floor(Date.now() / 1000) - 1 });
+    expect(await (await introspect(issuer, token)).json()).toStrictEqual({ active: false });
+  });
+
+  it('refuses another client with 401 invalid_client', async () => {
+    const issuer = await start();
+    const response = await introspect(issuer, 'x', { clientId: issuer.introspectionClient.clientId, clientSecret: 'wrong' });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toStrictEqual({ error: 'invalid_client' });
   });
 });
