@@ -1,4 +1,4 @@
-import { checkTokenShape, parseCredentials, type CredentialRules, type Credentials } from '../credentials/credentials.js';
+import { checkTokenShape, isOpaqueToken, parseCredentials, type CredentialRules, type Credentials } from '../credentials/credentials.js';
 import type { Check } from './inspect-check.js';
 
 /** Parses without the tenant rule, so that a missing tenant can be explained rather than stop everything. */
@@ -36,6 +36,8 @@ export interface CredentialsFinding {
   check: Check;
   token: string | undefined;
   tenants: string[];
+  /** The token is not a JWS and goes to introspection. */
+  opaque: boolean;
 }
 
 /**
@@ -44,17 +46,20 @@ export interface CredentialsFinding {
  * handed on so that one run of inspect explains the token too.
  * @internal
  */
-export function credentialsCheck(authorization: string, requireTenant: boolean): CredentialsFinding {
+export function credentialsCheck(authorization: string, requireTenant: boolean, introspects = false): CredentialsFinding {
   const hint = 'pass a JWT, tenant:jwt, or a whole Authorization header value';
   let parsed: Credentials;
   try {
     parsed = parseCredentials({ authorization }, LENIENT);
   } catch (error) {
-    return { check: { name: 'credentials', ok: false, detail: messageOf(error), hint }, token: undefined, tenants: [] };
+    return { check: { name: 'credentials', ok: false, detail: messageOf(error), hint }, token: undefined, tenants: [], opaque: false };
   }
   let shapeProblem: string | undefined;
+  let opaque = false;
   try {
-    checkTokenShape(parsed.token);
+    // As the service decides: with introspection, a token that is not a JWS is introspected.
+    opaque = introspects && isOpaqueToken(parsed.token);
+    if (!opaque) checkTokenShape(parsed.token);
   } catch (error) {
     shapeProblem = messageOf(error);
   }
@@ -69,15 +74,17 @@ export function credentialsCheck(authorization: string, requireTenant: boolean):
       },
       token,
       tenants: [],
+      opaque,
     };
   }
   if (shapeProblem !== undefined) {
-    return { check: { name: 'credentials', ok: false, detail: shapeProblem, hint }, token: undefined, tenants: [] };
+    return { check: { name: 'credentials', ok: false, detail: shapeProblem, hint }, token: undefined, tenants: [], opaque: false };
   }
   return {
-    check: { name: 'credentials', ok: true, detail: `${parsed.scheme}, tenant ${parsed.tenant ?? '(none)'}` },
+    check: { name: 'credentials', ok: true, detail: `${parsed.scheme}, tenant ${parsed.tenant ?? '(none)'}${opaque ? ', an opaque token (introspected)' : ''}` },
     token,
     tenants: parsed.tenants,
+    opaque,
   };
 }
 

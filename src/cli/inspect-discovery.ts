@@ -19,7 +19,7 @@ export interface DiscoveryFetch {
 export async function discoveryCheck(
   issuer: string,
   options: DiscoveryFetch,
-): Promise<{ check: Check; jwksUri: string | undefined }> {
+): Promise<{ check: Check; jwksUri: string | undefined; introspectionEndpoint?: string | undefined }> {
   let answered: number | undefined;
   const watched: typeof globalThis.fetch = async (input, init) => {
     const response = await options.fetch(input, init);
@@ -28,8 +28,8 @@ export async function discoveryCheck(
   };
   const signal = new AbortController().signal;
   try {
-    const { jwksUri } = await discover(issuer, { ...options, fetch: watched, signal });
-    return { check: { name: 'discovery', ok: true, detail: `${discoveryUrl(issuer)} names issuer ${JSON.stringify(issuer)}` }, jwksUri };
+    const { jwksUri, introspectionEndpoint } = await discover(issuer, { ...options, fetch: watched, signal });
+    return { check: { name: 'discovery', ok: true, detail: `${discoveryUrl(issuer)} names issuer ${JSON.stringify(issuer)}` }, jwksUri, introspectionEndpoint };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
     const hint = await hintFor(issuer, answered, { ...options, signal });

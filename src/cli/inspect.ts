@@ -6,6 +6,7 @@ import type { Check, Inspection } from './inspect-check.js';
 import { credentialsCheck } from './inspect-credential.js';
 import { senderChecks, type SenderInput } from './inspect-sender.js';
 import { discoveryCheck } from './inspect-discovery.js';
+import { introspectionChecks } from './inspect-introspection.js';
 import { PolicyProbe, verdict } from './inspect-verdict.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
 import { jwsAlgorithm } from '../issuer/jws-algorithms.js';
@@ -48,12 +49,23 @@ export async function inspect(input: InspectInput): Promise<Inspection> {
   const resolved = resolveOptions(options);
   const checks: Check[] = [];
   const add = (check: Check) => checks.push(check);
-  const credentials = credentialsCheck(input.authorization, resolved.requireTenant);
+  const introspecting = resolved.issuerSettings.find((entry) => entry.introspection !== undefined);
+  const credentials = credentialsCheck(input.authorization, resolved.requireTenant, introspecting !== undefined);
   const { token, tenants } = credentials;
   const sender = input.sender ?? {};
   const finish = () => verdict({ options, authorization: input.authorization, scope: input.scope, probe, tenants, sender }, checks);
   add(credentials.check);
   if (token === undefined) return finish();
+  if (credentials.opaque && introspecting !== undefined) {
+    const discoveryFetch = { fetch: resolved.fetch, timeoutMs: resolved.jwks.timeoutMs, allowInsecureHttp: resolved.allowInsecureHttp };
+    const answer = await introspectionChecks(token, introspecting, discoveryFetch, add);
+    if (answer !== undefined) {
+      timeChecks(answer, introspecting, add);
+      senderChecks(token, answer, sender, introspecting.clockToleranceMs, add);
+      policyChecks(answer, introspecting, resolved.accessPolicies, input.policies !== undefined, tenants, add);
+    }
+    return finish();
+  }
 
   let header: ReturnType<typeof decodeProtectedHeader>;
   let payload: JWTPayload;

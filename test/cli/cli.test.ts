@@ -305,4 +305,36 @@ describe('tenantgate inspect --config', () => {
     expect(mixed.stderr).toContain('--config holds the options');
     await second.close();
   });
+
+  it('explains an opaque token: the introspection answer, then the claim and policy checks', async () => {
+    const configFile = join(dir, 'introspection.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        issuerUrl: issuer.url,
+        audience: 'metrics-api',
+        accessPolicyClaim: 'sub',
+        accessPolicyRegex: 'pref-([0-9]+)-.*',
+        accessPolicies: policies,
+        introspection: issuer.introspectionClient,
+      }),
+    );
+    const token = await issuer.issueOpaqueToken({ sub: 'pref-1234567890-abc' });
+    const accepted = await run(['inspect', '--config', configFile, `tenant-1:${token}`]);
+    expect(accepted.stdout).toMatch(/PASS credentials\s+bearer, tenant tenant-1, an opaque token \(introspected\)/);
+    expect(accepted.stdout).toMatch(/PASS introspection\s+http:\/\/127\.0\.0\.1:\d+\/introspect: active true, members /);
+    expect(accepted.stdout).toMatch(/PASS names\s+1234567890/);
+    expect(accepted.stdout).toMatch(/PASS verdict\s+accepted: policy 1234567890/);
+    expect(accepted.code).toBe(0);
+    issuer.revoke(token);
+    const revoked = await run(['inspect', '--config', configFile, `tenant-1:${token}`]);
+    expect(revoked.stdout).toMatch(/FAIL introspection\s+.*active false/);
+    expect(revoked.stdout).toMatch(/FAIL verdict\s+.*invalid_token/);
+    expect(revoked.code).not.toBe(0);
+    const wrongClient = join(dir, 'wrong-client.json');
+    writeFileSync(wrongClient, readFileSync(configFile, 'utf8').replace(issuer.introspectionClient.clientSecret, 'wrong'));
+    const refused = await run(['inspect', '--config', wrongClient, `tenant-1:${await issuer.issueOpaqueToken({ sub: 'pref-1-a' })}`]);
+    expect(refused.stdout).toMatch(/FAIL introspection\s+.*HTTP 401/);
+    expect(refused.stdout).not.toContain('wrong');
+  });
 });
