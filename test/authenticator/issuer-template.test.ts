@@ -43,7 +43,7 @@ describe('a templated issuer ({tenantid})', () => {
     for (const tid of [TENANT_A, TENANT_B]) {
       await expect(auth.authenticate({ authorization: `Bearer t:${await tokenOf(tid)}` })).resolves.toMatchObject({ policyNames: ['reader'] });
     }
-    expect(entra.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(entra.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
     expect(auth.status().issuers.map((status) => status.issuer)).toEqual([template]);
     await auth.close();
   });
@@ -67,7 +67,7 @@ describe('a templated issuer ({tenantid})', () => {
       const token = await entra.sign({ iss, tid: TENANT_A, roles: ['metrics.reader'] });
       expect(await refusal(auth.authenticate({ authorization: `Bearer t:${token}` }))).toMatchObject({ code: 'issuer_mismatch' });
     }
-    expect(entra.requests).toEqual({ discovery: 0, jwks: 0 });
+    expect(entra.requests).toEqual({ discovery: 0, jwks: 0, introspection: 0 });
     await auth.close();
   });
 

@@ -62,7 +62,7 @@ describe('issuers with settings of their own', () => {
     const forged = await blue.sign({ iss: red.url, aud: 'red-api', sub: 'pref-reader-1', team: 'red-ops' });
     const error = await refusal(auth.authenticate({ authorization: `Bearer red-tenant:${forged}` }));
     expect(error.code).toBe('algorithm_not_allowed');
-    expect(blue.requests).toEqual({ discovery: 0, jwks: 0 });
+    expect(blue.requests).toEqual({ discovery: 0, jwks: 0, introspection: 0 });
     // The same with a third issuer of red's algorithm: its key is not among red's.
     const green = await createTestIssuer({ algorithms: ['ES256'], audience: 'green-api' });
     const both = createAuthenticator(options({ issuers: [...(options().issuers ?? []), { issuerUrl: green.url, audience: 'green-api', algorithms: ['ES256'] }] }));
@@ -70,7 +70,7 @@ describe('issuers with settings of their own', () => {
     green.resetRequests();
     const greenAsRed = await green.sign({ iss: red.url, aud: 'red-api', sub: 'pref-reader-1', team: 'red-ops' });
     expect(await refusal(both.authenticate({ authorization: `Bearer red-tenant:${greenAsRed}` }))).toMatchObject({ code: 'key_not_found' });
-    expect(green.requests).toEqual({ discovery: 0, jwks: 0 });
+    expect(green.requests).toEqual({ discovery: 0, jwks: 0, introspection: 0 });
     await both.close();
     await green.close();
     red.resetRequests();

@@ -303,7 +303,7 @@ describe('discovery', () => {
     await expectUnavailable(auth.authenticate(bearer(await sign())));
 
     expect(lastError(auth)).toContain('redirect');
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
     expect(eventsOf('jwks_refresh')).toEqual([expect.objectContaining({ ok: false, keys: 0 })]);
   });
 
@@ -444,7 +444,7 @@ describe('discovery', () => {
     await expectUnavailable(auth.authenticate(bearer(await sign())));
 
     expect(lastError(auth)).toContain('timed out');
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
   });
 
   it('times out an answer that comes too late', async () => {
@@ -553,7 +553,7 @@ describe('rotation', () => {
     useFakeDate();
     const { issuer, auth } = await setup();
     await auth.ready();
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
 
     const kid = await issuer.rotate();
     const token = await sign({}, { kid });
@@ -564,7 +564,7 @@ describe('rotation', () => {
 
     vi.setSystemTime(T0 + 31 * SECOND);
     await expect(auth.authenticate(bearer(token))).resolves.toMatchObject({ tenant: 'tenant-1' });
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2, introspection: 0 });
     expect(issuerStatus(auth).keys).toBe(2);
   });
 
@@ -574,7 +574,7 @@ describe('rotation', () => {
     const kid = await issuer.rotate();
 
     await expect(auth.authenticate(bearer(await sign({}, { kid })))).resolves.toMatchObject({ tenant: 'tenant-1' });
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2, introspection: 0 });
   });
 
   it('refuses a cached token at once when its key leaves the JWKS', async () => {
@@ -650,7 +650,7 @@ describe('rotation', () => {
     const outcomes = await Promise.all(tokens.map((token) => refusal(auth.authenticate(bearer(token)))));
 
     expect(outcomes.every((error) => error.status === 401 && error.code === 'key_not_found')).toBe(true);
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
   });
 
   it('refetches once for 1000 concurrent unknown kids after the cooldown of the warm-up', async () => {
@@ -665,7 +665,7 @@ describe('rotation', () => {
     const outcomes = await Promise.all(tokens.map((token) => refusal(auth.authenticate(bearer(token)))));
 
     expect(outcomes.every((error) => error.status === 401 && error.code === 'key_not_found')).toBe(true);
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 2, introspection: 0 });
   });
 
   it('makes one discovery and one JWKS fetch for 1000 concurrent first requests', async () => {
@@ -675,7 +675,7 @@ describe('rotation', () => {
     const results = await Promise.all(tokens.map((token) => auth.authenticate(bearer(token))));
 
     expect(new Set(results.map((result) => result.subject)).size).toBe(1000);
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
     expect(eventsOf('jwks_refresh')).toHaveLength(1);
   });
 
@@ -686,7 +686,7 @@ describe('rotation', () => {
     const results = await Promise.all(Array.from({ length: 1000 }, () => auth.authenticate(bearer(token))));
 
     expect(results).toHaveLength(1000);
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
   });
 });
 
@@ -704,12 +704,12 @@ describe('outages', () => {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       await expectUnavailable(auth.authenticate(bearer(token)));
     }
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 0 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 0, introspection: 0 });
     expect(lastError(auth)).toContain('500');
 
     vi.setSystemTime(T0 + 31 * SECOND);
     await expectUnavailable(auth.authenticate(bearer(token)));
-    expect(issuer.requests).toEqual({ discovery: 2, jwks: 0 });
+    expect(issuer.requests).toEqual({ discovery: 2, jwks: 0, introspection: 0 });
   });
 
   it('backs off after a failed JWKS fetch too', async () => {
@@ -720,14 +720,14 @@ describe('outages', () => {
     for (let attempt = 0; attempt < 20; attempt += 1) {
       await expectUnavailable(auth.authenticate(bearer(token)));
     }
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
   });
 
   it('keeps using stale keys while the issuer is down, up to maxStale, then recovers', async () => {
     useFakeDate();
     const { issuer, auth } = await setup({ jwks: { maxAge: '10m', maxStale: '1h', cooldown: '30s' } });
     await expect(auth.authenticate(bearer(await sign()))).resolves.toMatchObject({ tenant: 'tenant-1' });
-    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1 });
+    expect(issuer.requests).toEqual({ discovery: 1, jwks: 1, introspection: 0 });
 
     issuer.fail('down');
     vi.setSystemTime(T0 + 11 * MINUTE);
