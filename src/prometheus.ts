@@ -45,6 +45,8 @@ const NAMES = {
   stale: 'tenantgate_jwks_stale_served_total',
   skipped: 'tenantgate_jwks_keys_skipped_total',
   cache: 'tenantgate_cache_requests_total',
+  policyReloads: 'tenantgate_policy_store_reloads_total',
+  policies: 'tenantgate_policy_store_policies',
 } as const;
 
 const schema = z.strictObject({
@@ -87,7 +89,7 @@ function checkMetricsOptions(options: unknown): void {
 /**
  * Registers tenantgate's metrics for `auth` and keeps them current: outcomes by code,
  * `authenticate` latency, discovery and JWKS refresh results, key age and count per
- * issuer, cache hits and misses, and requests served with stale keys.
+ * issuer, cache hits and misses, requests served with stale keys, and policy file reloads.
  *
  * @throws {ConfigError} for an unknown or mistyped option
  */
@@ -138,6 +140,18 @@ export function collectMetrics(auth: Authenticator, options: CollectMetricsOptio
     labelNames: ['cache', 'result'] as const,
     registers,
   });
+  const policyReloads = new Counter({
+    name: NAMES.policyReloads,
+    help: 'Policy file loads, by path and result (success, failure); a failure keeps the last good policies.',
+    labelNames: ['path', 'result'] as const,
+    registers,
+  });
+  const policyCount = new Gauge({
+    name: NAMES.policies,
+    help: 'Policies in force from each policy file, by path.',
+    labelNames: ['path'] as const,
+    registers,
+  });
   const perIssuer = (name: string, help: string, pick: (status: ReturnType<Authenticator['status']>['issuers'][number]) => number | undefined) =>
     new Gauge({
       name,
@@ -182,6 +196,13 @@ export function collectMetrics(auth: Authenticator, options: CollectMetricsOptio
         break;
       case 'cache':
         cache.inc({ cache: event.cache, result: event.hit ? 'hit' : 'miss' });
+        break;
+      case 'policy_store_reloaded':
+        policyReloads.inc({ path: event.path, result: 'success' });
+        policyCount.set({ path: event.path }, event.policies);
+        break;
+      case 'policy_store_error':
+        policyReloads.inc({ path: event.path, result: 'failure' });
         break;
     }
   };

@@ -24,6 +24,7 @@ import { tokenEntryOf, type TokenEntry } from './token-entry.js';
 import { senderRulesOf } from './sender-rules.js';
 import { issuerSetOf, type PolicyNaming } from './issuer-set.js';
 import { registerMetadataEndpoint, resourceMetadataOf } from './resource-metadata.js';
+import { linkPolicyStore } from './policy-store-link.js';
 
 /**
  * Creates an authenticator.
@@ -72,6 +73,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     signal: lifetime.signal,
     emit,
   });
+  const storeLink = linkPolicyStore(resolved.accessPolicies, { emit, invalidate: () => policies.invalidate(), signal: lifetime.signal });
   const senderRules = senderRulesOf(resolved, lifetime.signal);
   const toEntry = (verified: VerifiedToken | IntrospectedToken): TokenEntry => {
     // The issuer was picked by `iss` (or is the introspecting one) and verified: it is one of the set.
@@ -237,6 +239,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           new AuthError('issuer_unavailable', `issuer not ready (${detail})`, { cause: error }),
           challenge,
         );
+      }
+      try {
+        await storeLink.ready();
+      } catch (error) {
+        throw setChallengeSchemes(error as AuthError, challenge);
       }
     },
 

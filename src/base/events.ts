@@ -85,6 +85,29 @@ export interface CacheEvent {
   hit: boolean;
 }
 
+/** A policy file was read and its policies replaced the previous ones (`tenantgate/policies`). */
+export interface PolicyStoreReloadedEvent {
+  type: 'policy_store_reloaded';
+  /** The file, as given to `policiesFromFile`. */
+  path: string;
+  /** How many policies it holds now (inactive GEM policies not counted). */
+  policies: number;
+}
+
+/** A policy file could not be used; the policies loaded before it stay in force. */
+export interface PolicyStoreErrorEvent {
+  type: 'policy_store_error';
+  /** The file, as given to `policiesFromFile`. */
+  path: string;
+  /** The line of the problem (from 1), when it is known. */
+  line?: number;
+  /** What is wrong, naming the policy, realm and selector where one is at fault. */
+  reason: string;
+}
+
+/** What a policy store reports. */
+export type PolicyStoreEvent = PolicyStoreReloadedEvent | PolicyStoreErrorEvent;
+
 /** Everything `onEvent` receives. No event ever contains a token. */
 export type AuthEvent =
   | AuthenticatedEvent
@@ -94,7 +117,9 @@ export type AuthEvent =
   | JwksStaleEvent
   | KeySkippedEvent
   | IntrospectionEvent
-  | CacheEvent;
+  | CacheEvent
+  | PolicyStoreReloadedEvent
+  | PolicyStoreErrorEvent;
 
 /** Receives {@link AuthEvent}s; it must not throw (what it throws is ignored). */
 export type EventListener = (event: AuthEvent) => void;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { describeProblems } from '../base/problem-sentences.js';
 import { STORE_ANSWER } from './policy-vocabulary.js';
 import { tenantIdProblem } from '../credentials/tenant-id.js';
+import { parseLabelSelector } from './label-selector.js';
 
 /** Where an access policy applies: a tenant (or `*` for all), optionally narrowed. */
 export interface Realm {
@@ -9,7 +10,11 @@ export interface Realm {
   tenant: string;
   /** When set, the realm only counts on an authenticator whose `cluster` option equals it. */
   cluster?: string;
-  /** Label selectors the tenant's data is restricted to; none means unrestricted. */
+  /**
+   * PromQL vector selectors the tenant's data is restricted to (a series must match one);
+   * none means unrestricted. Checked when policies load, and handed out in normal form
+   * (see {@link AccessPolicyView.selectorsFor}).
+   */
   labelSelectors?: string[];
 }
 
@@ -46,13 +51,21 @@ export interface AccessPolicyView extends AccessPolicy {
   virtual: boolean;
   /** The tenants of the realms that count, `*` kept as is. */
   tenants: string[];
-  /** Label selectors to enforce for `tenant`; `null` means unrestricted. */
+  /**
+   * Label selectors to enforce for `tenant` (OR-ed); `null` means unrestricted, `[]` that no
+   * realm covers the tenant. Each is a PromQL vector selector in one normal form, whatever
+   * the store wrote: `{name="value", other=~"re"}`, the metric name first as a
+   * `__name__="..."` matcher, the other matchers in source order, values double-quoted with
+   * Go's escapes, label names that are not plain identifiers quoted. `up{ job = 'api' }`
+   * is given as `{__name__="up", job="api"}`.
+   */
   selectorsFor(tenant: string): string[] | null;
 }
 
 const nonEmptyString = z.string().min(1);
 
-const realmTenant = z.string().superRefine((tenant, context) => {
+/** Validates a realm's tenant: a tenant ID or `*`. @internal */
+export const realmTenantSchema = z.string().superRefine((tenant, context) => {
   if (tenant === '*') return;
   const problem = tenantIdProblem(tenant);
   if (problem !== undefined) {
@@ -60,11 +73,29 @@ const realmTenant = z.string().superRefine((tenant, context) => {
   }
 });
 
+/**
+ * Validates a label selector as a PromQL vector selector and hands it on in normal form, so
+ * that every store (records, functions, files) yields selectors written one way.
+ * @internal
+ */
+export const labelSelectorSchema = nonEmptyString.transform((selector, context) => {
+  let outcome: ReturnType<typeof parseLabelSelector>;
+  try {
+    outcome = parseLabelSelector(selector);
+  } catch (error) {
+    // The PromQL package is missing: its message says which package to install.
+    outcome = { problem: `cannot be checked: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  if ('selector' in outcome) return outcome.selector;
+  context.addIssue({ code: 'custom', message: outcome.problem });
+  return z.NEVER;
+});
+
 /** Validates a realm, from options or from a store. @internal */
 export const realmSchema = z.strictObject({
-  tenant: realmTenant,
+  tenant: realmTenantSchema,
   cluster: nonEmptyString.optional(),
-  labelSelectors: z.array(nonEmptyString).optional(),
+  labelSelectors: z.array(labelSelectorSchema).optional(),
 });
 
 /** Validates a policy, from options or from a store. @internal */

@@ -38,6 +38,8 @@ export interface PolicyResolverOptions {
 
 const READ_SCOPE = /:read$/;
 const ENTRY_OVERHEAD_BYTES = 256;
+/** Resolutions too large for the cache that {@link PolicyResolver.invalidate} can still reach. */
+const MAX_UNCACHED = 1000;
 const resolvedViews = new WeakMap<AccessPolicyView, ResolvedPolicy>();
 
 /**
@@ -63,6 +65,10 @@ export class PolicyResolver {
   readonly #record: ReadonlyMap<string, AccessPolicy> | undefined;
   readonly #cache: LRUCache<string, { policy: ResolvedPolicy | undefined; untilMs: number }>;
   readonly #pending = new Map<string, Promise<ResolvedPolicy | undefined>>();
+  /** Handed out but not cached (over the cache's entry size); oldest first. */
+  readonly #uncached = new Set<ResolvedPolicy>();
+  /** Counts invalidations: a resolution that began before one is used once, not kept. */
+  #generation = 0;
 
   constructor(options: PolicyResolverOptions) {
     this.#options = options;
@@ -73,6 +79,14 @@ export class PolicyResolver {
       maxEntrySize: Math.floor(options.maxBytes / 100),
       // The key is the JSON of the names; the view holds realms, scopes and tenants.
       sizeCalculation: (entry, key) => key.length + ENTRY_OVERHEAD_BYTES + estimateHeapBytes(entry.policy?.view),
+      // Token entries keep the policy they were given and reuse it while `untilMs` is ahead
+      // (the request path reads nothing else). A policy therefore stays reusable only while
+      // the cache holds it: leaving the cache (evicted, replaced, cleared) ends it at once. This
+      // costs the hot path nothing, where a shared validity flag would cost a read per request;
+      // the price is a store call for tokens whose policy was evicted, as for every cache miss.
+      dispose: (entry) => {
+        if (entry.policy !== undefined) entry.policy.untilMs = 0;
+      },
     });
   }
 
@@ -109,6 +123,19 @@ export class PolicyResolver {
     this.#cache.clear();
   }
 
+  /**
+   * Forgets every resolution, including those cached token entries hold, because the store's
+   * policies changed (a policy file was reloaded): the next request resolves again.
+   */
+  invalidate(): void {
+    this.#generation += 1;
+    // Waiters keep their pending answer; later requests must not join it.
+    this.#pending.clear();
+    this.#cache.clear();
+    for (const policy of this.#uncached) policy.untilMs = 0;
+    this.#uncached.clear();
+  }
+
   #cachedEntry(key: string): { policy: ResolvedPolicy | undefined; untilMs: number } | undefined {
     const cached = this.#cache.get(key);
     return cached !== undefined && Date.now() < cached.untilMs ? cached : undefined;
@@ -117,20 +144,40 @@ export class PolicyResolver {
   #resolveOnce(key: string, names: readonly string[]): Promise<ResolvedPolicy | undefined> {
     let pending = this.#pending.get(key);
     if (pending === undefined) {
-      pending = this.#load(names)
+      const generation = this.#generation;
+      const settled = this.#load(names)
         .then((policies) => {
           const untilMs = Date.now() + this.#options.ttlMs;
           // Several names make a read-only policy even when the store knows only one of them.
           const policy =
             policies.length === 0 ? undefined : combine(policies, names.length > 1, this.#options.cluster, untilMs);
+          if (generation !== this.#generation) {
+            // The store changed while it answered: this answer serves its waiters only.
+            if (policy !== undefined) policy.untilMs = 0;
+            return policy;
+          }
           // lru-cache skips an entry over maxEntrySize: it is then resolved again next time.
           this.#cache.set(key, { policy, untilMs });
+          if (policy !== undefined && !this.#cache.has(key)) this.#keepUncached(policy);
           return policy;
         })
-        .finally(() => this.#pending.delete(key));
+        .finally(() => {
+          if (this.#pending.get(key) === settled) this.#pending.delete(key);
+        });
+      pending = settled;
       this.#pending.set(key, pending);
     }
     return pending;
+  }
+
+  #keepUncached(policy: ResolvedPolicy): void {
+    this.#uncached.add(policy);
+    for (const oldest of this.#uncached) {
+      if (this.#uncached.size <= MAX_UNCACHED && oldest.untilMs > Date.now()) break;
+      // Out of reach of invalidate() once dropped, so it ends now.
+      oldest.untilMs = 0;
+      this.#uncached.delete(oldest);
+    }
   }
 
   /** The policies the store knows among `names`, in the order of `names`. */
