@@ -47,6 +47,7 @@ const NAMES = {
   cache: 'tenantgate_cache_requests_total',
   policyReloads: 'tenantgate_policy_store_reloads_total',
   policies: 'tenantgate_policy_store_policies',
+  introspections: 'tenantgate_introspection_requests_total',
 } as const;
 
 const schema = z.strictObject({
@@ -89,7 +90,8 @@ function checkMetricsOptions(options: unknown): void {
 /**
  * Registers tenantgate's metrics for `auth` and keeps them current: outcomes by code,
  * `authenticate` latency, discovery and JWKS refresh results, key age and count per
- * issuer, cache hits and misses, requests served with stale keys, and policy file reloads.
+ * issuer, cache hits and misses, requests served with stale keys, policy file reloads, and
+ * token introspection calls.
  *
  * @throws {ConfigError} for an unknown or mistyped option
  */
@@ -152,6 +154,12 @@ export function collectMetrics(auth: Authenticator, options: CollectMetricsOptio
     labelNames: ['path'] as const,
     registers,
   });
+  const introspections = new Counter({
+    name: NAMES.introspections,
+    help: 'Opaque tokens introspected, by issuer and result (active, inactive, failure).',
+    labelNames: ['issuer', 'result'] as const,
+    registers,
+  });
   const perIssuer = (name: string, help: string, pick: (status: ReturnType<Authenticator['status']>['issuers'][number]) => number | undefined) =>
     new Gauge({
       name,
@@ -203,6 +211,9 @@ export function collectMetrics(auth: Authenticator, options: CollectMetricsOptio
         break;
       case 'policy_store_error':
         policyReloads.inc({ path: event.path, result: 'failure' });
+        break;
+      case 'introspection':
+        introspections.inc({ issuer: event.issuer, result: !event.ok ? 'failure' : event.active ? 'active' : 'inactive' });
         break;
     }
   };

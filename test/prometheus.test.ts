@@ -70,6 +70,32 @@ describe('collectMetrics', () => {
     expect(sample(text, 'tenantgate_authentications_total{result="rejected",code="key_not_found"}')).toBe(1);
   });
 
+  it('counts introspection calls by result', async () => {
+    const issuer = await createTestIssuer();
+    const auth = createAuthenticator({
+      issuerUrl: issuer.url,
+      audience: issuer.audience,
+      accessPolicyClaim: 'sub',
+      accessPolicyRegex: '(.*)',
+      accessPolicies: { team1: { scopes: ['metrics:read'], realms: [{ tenant: 't1' }] } },
+      introspection: issuer.introspectionClient,
+    });
+    open.push(issuer, auth);
+    const registry = new Registry();
+    collectMetrics(auth, { registry });
+    const token = await issuer.issueOpaqueToken({ sub: 'team1' });
+    await auth.authenticate({ authorization: `Bearer t1:${token}` });
+    await auth.authenticate({ authorization: 'Bearer t1:unknown-token' }).catch(() => undefined);
+    issuer.fail('down', { endpoint: 'introspection' });
+    await auth.authenticate({ authorization: 'Bearer t1:another-token' }).catch(() => undefined);
+    const text = await registry.metrics();
+    const issuerLabel = `issuer="${issuer.url}"`;
+    expect(sample(text, `tenantgate_introspection_requests_total{${issuerLabel},result="active"}`)).toBe(1);
+    expect(sample(text, `tenantgate_introspection_requests_total{${issuerLabel},result="inactive"}`)).toBe(1);
+    expect(sample(text, `tenantgate_introspection_requests_total{${issuerLabel},result="failure"}`)).toBe(1);
+    expect(text).not.toContain(token);
+  });
+
   it('stops counting and unregisters on stop()', async () => {
     const { auth } = await setup();
     const registry = new Registry();
