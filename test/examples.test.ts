@@ -41,7 +41,7 @@ async function start(name: string) {
   return { ...example, issuer, bearer: `Bearer tenant-1:${token}` };
 }
 
-describe.each(['express-metrics', 'koa-api', 'fastify-api'])('example %s', (name) => {
+describe.each(['express-metrics', 'koa-api', 'fastify-api', 'hono-api', 'nest-api'])('example %s', (name) => {
   it('serves per-tenant metrics to a tenant with metrics:read and refuses a request without credentials', async () => {
     const example = await start(name);
 
@@ -69,9 +69,9 @@ describe.each(['express-metrics', 'koa-api', 'fastify-api'])('example %s', (name
   });
 });
 
-describe('example fastify-api', () => {
+describe.each(['fastify-api', 'hono-api', 'nest-api'])('example %s', (name) => {
   it('keeps /health public', async () => {
-    const example = await start('fastify-api');
+    const example = await start(name);
     const health = await fetch(`${example.url}/health`);
     expect(health.status).toBe(200);
   });

@@ -14,7 +14,7 @@ export interface AdapterSettings<Request> {
   sender: SenderOptions<Request>;
 }
 
-type Adapter = 'express' | 'koa' | 'fastify';
+type Adapter = 'express' | 'koa' | 'fastify' | 'fetch' | 'hono' | 'nest';
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -40,12 +40,19 @@ const schemas: Record<Adapter, z.ZodType> = {
     logLevel: z.unknown().optional(),
     logSerializers: z.unknown().optional(),
   }),
+  // A Web request has no header to forward into: the caller builds the upstream request.
+  fetch: z.strictObject({ scope: common.scope, requestUrl: common.requestUrl, clientCertificate: common.clientCertificate }),
+  hono: z.strictObject({ scope: common.scope, requestUrl: common.requestUrl, clientCertificate: common.clientCertificate }),
+  nest: z.strictObject({ ...common, authenticator: z.unknown().optional() }),
 };
 
 const KEYS: Record<Adapter, string[]> = {
   express: ['scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate', 'passErrors'],
   koa: ['scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate'],
   fastify: ['authenticator', 'scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate'],
+  fetch: ['scope', 'requestUrl', 'clientCertificate'],
+  hono: ['scope', 'requestUrl', 'clientCertificate'],
+  nest: ['authenticator', 'scope', 'forwardTenantHeader', 'requestUrl', 'clientCertificate'],
 };
 
 const EXPECTED = {
@@ -60,19 +67,21 @@ const EXPECTED = {
 const AUTHENTICATOR = 'an authenticator made by createAuthenticator()';
 
 /**
- * Checks the options of the Express or Koa middleware, and its authenticator, once, when
- * the middleware is made: a misspelt option must fail at start-up, not quietly drop a
- * check, and a missing authenticator must not become a 500 on every request.
+ * Checks the options of the Express, Koa or Hono middleware (or of the fetch adapter's
+ * `authenticateRequest`), and its authenticator, once, when the middleware is made: a
+ * misspelt option must fail at start-up, not quietly drop a check, and a missing
+ * authenticator must not become a 500 on every request.
  * @throws {ConfigError} listing every problem
  * @internal
  */
-export function middlewareSettings<Request>(adapter: 'express' | 'koa', auth: unknown, options: unknown): AdapterSettings<Request> {
+export function middlewareSettings<Request>(adapter: 'express' | 'koa' | 'fetch' | 'hono', auth: unknown, options: unknown): AdapterSettings<Request> {
   const problems = optionProblems(adapter, options);
+  const call = adapter === 'fetch' ? 'authenticateRequest()' : 'middleware()';
   if (!isAuthenticator(auth)) {
     problems.unshift(
       auth === undefined
-        ? `The authenticator is required: pass ${AUTHENTICATOR} as the first argument of middleware().`
-        : `The first argument of middleware() must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
+        ? `The authenticator is required: pass ${AUTHENTICATOR} as the first argument of ${call}.`
+        : `The first argument of ${call} must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
     );
   }
   return settings(auth, options, problems);
@@ -95,6 +104,37 @@ export function pluginSettings<Request>(options: unknown): AdapterSettings<Reque
     );
   }
   return settings(auth, options, problems);
+}
+
+/**
+ * Checks the options given to `TenantgateModule.forRoot` (or returned by the factory of
+ * `forRootAsync`), so that a bad option fails the application's start.
+ * @throws {ConfigError} listing every problem
+ * @internal
+ */
+export function moduleSettings<Request>(options: unknown): AdapterSettings<Request> {
+  const problems = optionProblems('nest', options);
+  const auth = isObject(options) ? options.authenticator : undefined;
+  if (!isAuthenticator(auth)) {
+    problems.unshift(
+      auth === undefined
+        ? `\`authenticator\` is required: it must be ${AUTHENTICATOR}.`
+        : `\`authenticator\` must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
+    );
+  }
+  return settings(auth, options, problems);
+}
+
+/**
+ * Checks a scope given to a decorator such as `@RequireScope()`, when the class is decorated.
+ * @throws {ConfigError}
+ * @internal
+ */
+export function checkedScope<Request>(scope: unknown, where: string): ScopeOption<Request> {
+  const parsed = common.scope.unwrap().safeParse(scope, { reportInput: true });
+  if (parsed.success) return scope as ScopeOption<Request>;
+  const shown = scope === undefined ? 'nothing' : describeValue(scope, true);
+  throw new ConfigError([`${where} takes ${EXPECTED.scope}; got ${shown}.`]);
 }
 
 function optionProblems(adapter: Adapter, options: unknown): string[] {

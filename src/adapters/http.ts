@@ -3,7 +3,13 @@ import type { AuthResult, Authenticator } from '../authenticator/authenticator-t
 import type { CredentialsInput } from '../credentials/credentials.js';
 import { authenticateNow, requestNeedsOf } from '../authenticator/authenticate-now.js';
 import { metadataEndpointOf } from '../authenticator/resource-metadata.js';
-import { addRequestDetails, type NodeRequestDetails, type SenderOptions } from './request-details.js';
+import {
+  addRequestDetails,
+  webCredentialsOf,
+  type ClientCertificate,
+  type NodeRequestDetails,
+  type SenderOptions,
+} from './request-details.js';
 import { AuthError } from '../base/errors.js';
 
 /** The parts of a Node request the adapters read. */
@@ -75,16 +81,64 @@ export function authenticateRequest<Request>(
   frameworkRequest?: Request,
   sender: SenderOptions<Request> = {},
 ): Outcome | Promise<Outcome> {
+  let input: CredentialsInput;
+  try {
+    input = credentialsOf(request, auth.tenantHeader);
+    addRequestDetails(input, request, frameworkRequest ?? (request as Request), sender, requestNeedsOf(auth).certificate);
+  } catch (error) {
+    return refusalOf(error);
+  }
+  return outcomeOf(auth, input, scope);
+}
+
+/**
+ * Authenticates credentials an adapter has read and checks the scope; refusals are returned,
+ * not thrown, and a cached token is answered without a promise.
+ * @internal
+ */
+export function outcomeOf(auth: Authenticator, input: CredentialsInput, scope: string | undefined): Outcome | Promise<Outcome> {
   let answer: AuthResult | Promise<AuthResult>;
   try {
-    const input = credentialsOf(request, auth.tenantHeader);
-    addRequestDetails(input, request, frameworkRequest ?? (request as Request), sender, requestNeedsOf(auth).certificate);
     answer = authenticateNow(auth, input);
   } catch (error) {
     return refusalOf(error);
   }
   if (answer instanceof Promise) return answer.then((result) => authorized(auth, result, scope), refusalOf);
   return authorized(auth, answer, scope);
+}
+
+/**
+ * Authenticates a Web request and checks its scope; refusals are returned, and a cached token
+ * is answered without a promise, so that the Hono middleware goes on in the same tick.
+ * `certificate` reads the client certificate from the connection, where the runtime exposes it.
+ * @internal
+ */
+export function webOutcome<FrameworkRequest>(
+  auth: Authenticator,
+  request: Request,
+  scope: string | undefined,
+  frameworkRequest: FrameworkRequest,
+  sender: SenderOptions<FrameworkRequest>,
+  certificate: (() => ClientCertificate | undefined) | undefined,
+): Outcome | Promise<Outcome> {
+  let input: CredentialsInput;
+  try {
+    const needed = requestNeedsOf(auth).certificate ? (certificate ?? nothing) : undefined;
+    input = webCredentialsOf(request, auth.tenantHeader, frameworkRequest, sender, needed);
+  } catch (error) {
+    return refusalOf(error);
+  }
+  return outcomeOf(auth, input, scope);
+}
+
+function nothing(): undefined {
+  return undefined;
+}
+
+/** The path and query of an absolute URL, as a request line names them. @internal */
+export function targetOf(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
 }
 
 function authorized(auth: Authenticator, result: AuthResult, scope: string | undefined): Outcome {
@@ -155,6 +209,9 @@ export function errorResponse(error: AuthError): ErrorResponse {
     body: { error: error.oauthError ?? 'unauthorized', error_description: error.message },
   };
 }
+
+/** The content type of a refusal's body, as every adapter sends it. @internal */
+export const ERROR_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 /** The answer to a request for the protected resource metadata (RFC 9728 §3.2). @internal */
 export interface MetadataAnswer {

@@ -70,9 +70,49 @@ function urlOf(node: NodeRequestDetails): string | undefined {
   return `${encrypted ? 'https' : 'http'}://${host}${path}`;
 }
 
-/** The certificate the client presented on this TLS connection, if any. */
-function peerCertificate(socket: unknown): X509Certificate | undefined {
+/** The certificate the client presented on this TLS connection, if any. @internal */
+export function peerCertificate(socket: unknown): X509Certificate | undefined {
   const tls = socket as Partial<TLSSocket> | undefined;
   if (tls?.encrypted !== true || typeof tls.getPeerX509Certificate !== 'function') return undefined;
   return tls.getPeerX509Certificate();
+}
+
+/**
+ * Reads the credentials of a Web `Request` (fetch adapter, Hono). `Headers` joins repeated
+ * lines with `, `, and no credential, tenant ID or DPoP proof holds a comma, so a comma means
+ * several lines: they are passed on as a list, which the core refuses (400) as it does two
+ * `Authorization` lines on Node.
+ * @internal
+ */
+export function webCredentialsOf<Request>(
+  request: globalThis.Request,
+  tenantHeader: string | undefined,
+  frameworkRequest: Request,
+  options: SenderOptions<Request>,
+  certificate: (() => ClientCertificate | undefined) | undefined,
+): CredentialsInput {
+  const headers = request.headers;
+  const input: CredentialsInput = {
+    authorization: linesOf(headers.get('authorization')),
+    tenant: tenantHeader === undefined ? undefined : linesOf(headers.get(tenantHeader)),
+    dpop: undefined,
+    method: undefined,
+    url: undefined,
+    clientCertificate: undefined,
+  };
+  const proof = headers.get('dpop');
+  if (proof !== null) {
+    input.dpop = linesOf(proof);
+    input.method = request.method;
+    input.url = options.requestUrl?.(frameworkRequest) ?? request.url;
+  }
+  if (certificate !== undefined) {
+    input.clientCertificate = options.clientCertificate === undefined ? certificate() : options.clientCertificate(frameworkRequest);
+  }
+  return input;
+}
+
+function linesOf(value: string | null): string | string[] | undefined {
+  if (value === null) return undefined;
+  return value.includes(',') ? value.split(',').map((line) => line.trim()) : value;
 }

@@ -1,5 +1,5 @@
-// Importing the core (`tenantgate`) never loads a web framework: express, koa, fastify
-// and fastify-plugin are optional peers needed only by their adapters.
+// Importing the core (`tenantgate`) never loads a web framework: express, koa, fastify,
+// fastify-plugin, hono and @nestjs/* are optional peers needed only by their adapters.
 // The dist/ checks run against the build made by `npm test`'s pretest step.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -13,9 +13,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 function isFramework(specifier: string): boolean {
   const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] ?? '');
   return (
-    /^(?:express|koa|fastify)\d*$/.test(name) ||
+    /^(?:express|koa|fastify|hono)\d*$/.test(name) ||
     name === 'fastify-plugin' ||
-    /^@(?:fastify|koa)\//.test(name) ||
+    /^@(?:fastify|koa|hono|nestjs)\//.test(name) ||
     /^@types\/(?:express|koa|fastify)/.test(name)
   );
 }
