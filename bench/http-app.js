@@ -151,7 +151,98 @@ async function koaApp() {
   return server.address().port;
 }
 
-const apps = { fastify: fastifyApp, express: expressApp, koa: koaApp };
+async function honoApp() {
+  const { Hono } = await import('hono');
+  const { getRequestListener } = await import('@hono/node-server');
+  const app = new Hono();
+  const handler = (c) => c.body(BODY, 200, { 'content-type': CONTENT_TYPE });
+  if (variant === 'none') {
+    app.get('/metrics', handler);
+  } else if (variant === 'noop') {
+    // Control: an async middleware that does nothing but await next().
+    app.get('/metrics', async (c, next) => {
+      await next();
+    }, handler);
+  } else if (variant === 'tenantgate') {
+    const { middleware } = await import('tenantgate/hono');
+    const auth = await tenantgateAuthenticator();
+    app.get('/metrics', middleware(auth, { scope: 'metrics:read' }), handler);
+  } else if (variant === 'hono/jwk') {
+    // Hono's own JWKS middleware, with the same iss/aud checks.
+    const { jwk } = await import('hono/jwk');
+    app.get('/metrics', jwk({ jwks_uri: jwksUri, alg: [alg], verification: { iss: issuerUrl, aud: audience } }), handler);
+  } else {
+    throw new Error(`unknown hono variant ${variant}`);
+  }
+  const { createServer } = await import('node:http');
+  const server = createServer(getRequestListener(app.fetch));
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server.address().port;
+}
+
+// Nest on its default platform (Express). Plain JavaScript: decorators applied by hand.
+async function nestApp() {
+  const { Controller, Get, Header, Injectable, Module, UseGuards } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const imports = [];
+  let guard;
+  if (variant === 'noop') {
+    // Control: a guard that answers true through a promise, as an async auth guard does.
+    guard = class NoopGuard {
+      canActivate() {
+        return Promise.resolve(true);
+      }
+    };
+    Injectable()(guard);
+  } else if (variant === 'tenantgate') {
+    const { TenantgateGuard, TenantgateModule } = await import('tenantgate/nest');
+    imports.push(TenantgateModule.forRoot({ authenticator: await tenantgateAuthenticator(), scope: 'metrics:read' }));
+    guard = TenantgateGuard;
+  } else if (variant === '@nestjs/passport') {
+    // The usual Nest setup: a passport-jwt strategy with its key from jwks-rsa, and AuthGuard('jwt').
+    const { AuthGuard, PassportModule, PassportStrategy } = require('@nestjs/passport');
+    const { ExtractJwt, Strategy } = require('passport-jwt');
+    const jwksRsa = require('jwks-rsa');
+    class JwtStrategy extends PassportStrategy(Strategy) {
+      constructor() {
+        super({
+          jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+          secretOrKeyProvider: jwksRsa.passportJwtSecret(jwksRsaOptions()),
+          audience,
+          issuer: issuerUrl,
+          algorithms: [alg],
+        });
+      }
+      validate(payload) {
+        return payload;
+      }
+    }
+    Injectable()(JwtStrategy);
+    class AuthModule {}
+    Module({ imports: [PassportModule], providers: [JwtStrategy] })(AuthModule);
+    imports.push(AuthModule);
+    guard = AuthGuard('jwt');
+  } else if (variant !== 'none') {
+    throw new Error(`unknown nest variant ${variant}`);
+  }
+  class MetricsController {
+    metrics() {
+      return BODY;
+    }
+  }
+  const descriptor = Object.getOwnPropertyDescriptor(MetricsController.prototype, 'metrics');
+  Header('content-type', CONTENT_TYPE)(MetricsController.prototype, 'metrics', descriptor);
+  Get('metrics')(MetricsController.prototype, 'metrics', descriptor);
+  if (guard !== undefined) UseGuards(guard)(MetricsController);
+  Controller()(MetricsController);
+  class AppModule {}
+  Module({ imports, controllers: [MetricsController] })(AppModule);
+  const app = await NestFactory.create(AppModule, { logger: ['error'], abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  return app.getHttpServer().address().port;
+}
+
+const apps = { fastify: fastifyApp, express: expressApp, koa: koaApp, hono: honoApp, nest: nestApp };
 const start = apps[framework];
 if (start === undefined) throw new Error(`unknown framework ${framework}`);
 const port = await start();

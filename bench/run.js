@@ -11,8 +11,9 @@
 //
 // The data flow of a run: issuers and keys (lib/issuers.js) -> memory -> token pools
 // (lib/tokens.js) -> sanity checks of the implementations (lib/implementations.js) -> hot ->
-// cold -> mixed -> dpop -> http -> jwks (scenarios/*.js, each phase timed by lib/phases.js) -> targets
-// (lib/targets.js) -> results.json (lib/results-file.js) -> the report on stdout (lib/report.js).
+// cold -> mixed -> dpop -> introspection -> http -> jwks (scenarios/*.js, each phase timed by
+// lib/phases.js) -> targets (lib/targets.js) -> results.json (lib/results-file.js) -> the report
+// on stdout (lib/report.js, then the introspection section of scenarios/introspection.js).
 import { hr } from './lib/clock.js';
 import { sanityCheck } from './lib/implementations.js';
 import { closeIssuers, createIssuers, fetchKeys } from './lib/issuers.js';
@@ -26,13 +27,14 @@ import { signPools } from './lib/tokens.js';
 import { coldScenario } from './scenarios/cold.js';
 import { dpopScenario } from './scenarios/dpop.js';
 import { hotScenario } from './scenarios/hot.js';
+import { introspectionScenario, printIntrospection } from './scenarios/introspection.js';
 import { HTTP_VARIANTS, httpScenario } from './scenarios/http.js';
 import { floodScenario, firstRequestScenario } from './scenarios/jwks.js';
 import { memoryScenario } from './scenarios/memory.js';
 import { mixedScenario } from './scenarios/mixed.js';
 
 // The scenarios in the order they run, whichever order they are named in.
-const SCENARIOS = ['memory', 'hot', 'cold', 'mixed', 'dpop', 'http', 'jwks'];
+const SCENARIOS = ['memory', 'hot', 'cold', 'mixed', 'dpop', 'introspection', 'http', 'jwks'];
 const named = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const unknown = named.filter((name) => !SCENARIOS.includes(name));
 if (unknown.length > 0) {
@@ -51,7 +53,7 @@ log(QUICK ? 'quick mode' : 'full mode', JSON.stringify(S));
 await createIssuers();
 await fetchKeys();
 
-const results = { hot: [], cold: [], mixed: [], dpop: [], http: [], memory: null, jwks: { flood: [], firstRequest: [] } };
+const results = { hot: [], cold: [], mixed: [], dpop: [], introspection: null, http: [], memory: null, jwks: { flood: [], firstRequest: [] } };
 // Memory first, so that its RSS figures are not blurred by what the other scenarios allocated.
 if (ran.has('memory')) {
   log(`memory: ${S.memoryTokens.toLocaleString('en-US')} distinct ES256 tokens through tenantgate...`);
@@ -80,6 +82,9 @@ if (ran.has('mixed')) {
 if (ran.has('dpop')) {
   results.dpop = await phase('dpop', dpopScenario);
 }
+if (ran.has('introspection')) {
+  results.introspection = await phase('introspection', introspectionScenario);
+}
 if (ran.has('http')) {
   await phase('http', async () => {
     for (const framework of Object.keys(HTTP_VARIANTS)) results.http.push(...(await httpScenario(framework)));
@@ -98,5 +103,6 @@ const output = resultsDocument(results, targets, benchStarted);
 const complete = ran.size === SCENARIOS.length;
 if (complete) writeResults(output);
 printReport(output, ran, complete);
+if (ran.has('introspection')) printIntrospection(results.introspection);
 // Peers may leave timers behind (jwks-rsa's rate limiter holds stalled requests).
 process.exit(0);

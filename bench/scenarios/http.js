@@ -1,4 +1,4 @@
-// http: autocannon against Fastify, Express and Koa apps, each app in its own process
+// http: autocannon against Fastify, Express, Koa, Hono and Nest apps, each app in its own process
 // (http-app.js) so that the load generator and the server do not share an event loop. Per
 // framework: no auth, an empty async hook (the floor of any async auth layer), tenantgate's
 // adapter and the framework's usual JWT middlewares. Reported relative to no auth.
@@ -16,6 +16,8 @@ export const HTTP_VARIANTS = {
   fastify: ['none', 'noop', 'tenantgate', '@fastify/jwt'],
   express: ['none', 'noop', 'tenantgate', 'express-oauth2-jwt-bearer', 'express-jwt'],
   koa: ['none', 'noop', 'tenantgate', 'koa-jwt'],
+  hono: ['none', 'noop', 'tenantgate', 'hono/jwk'],
+  nest: ['none', 'noop', 'tenantgate', '@nestjs/passport'],
 };
 const HTTP_LABELS = {
   none: 'no auth',
@@ -25,6 +27,8 @@ const HTTP_LABELS = {
   'express-oauth2-jwt-bearer': 'express-oauth2-jwt-bearer',
   'express-jwt': 'express-jwt + jwks-rsa',
   'koa-jwt': 'koa-jwt + jwks-rsa',
+  'hono/jwk': 'hono/jwk',
+  '@nestjs/passport': '@nestjs/passport + passport-jwt + jwks-rsa',
 };
 export const HTTP_ALG = 'RS256';
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { registerAuthenticateNow, registerRequestNeeds, type AuthenticateNow } from './authenticate-now.js';
 import type { AuthResult, Authenticator } from './authenticator-types.js';
 import { checkAuthorizeOptions } from '../options/authorize-options.js';
@@ -45,6 +46,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
   };
   const lifetime = new AbortController();
+  // Every IdP call in flight listens for close() and stops listening when it settles; with
+  // introspection that is one call per new opaque token, so more than Node's default 10.
+  setMaxListeners(0, lifetime.signal);
   const { keys: issuers, templates, rules: byIssuer, naming, introspector } = issuerSetOf(resolved, lifetime.signal, emit);
   const rules: CredentialRules = {
     bearer: resolved.credentials.bearer,

@@ -248,3 +248,52 @@ export const FRAMEWORKS: Record<'Express' | 'Koa' | 'Fastify', Start> = {
     return { url: address, close: () => app.close() };
   },
 };
+
+// ---------------------------------------------------------------------------------------------
+// Opaque tokens, introspection (RFC 7662), revocation (RFC 7009). From the provider's source:
+// - getResourceServerInfo's `accessTokenFormat: 'opaque'` keeps a client-credentials token opaque,
+//   with the resource server's `audience` as its `aud`.
+// - lib/actions/introspection.js answers `active: true` with the token's extra claims
+//   (extraTokenClaims), `client_id`, `exp`, `iat`, `iss`, `aud`, `scope`, and no `sub` (no account).
+//   `features.introspection.allowedPolicy` refuses only public clients by default: here only the
+//   resource server's clients may introspect, and only a token's own client may revoke it.
+
+/** The machine client holding opaque tokens, and a confidential client that is no resource server. */
+export const OPAQUE_CLIENTS = { 'opaque-reader': { secret: 'reader-secret', groups: ['pref-1234567890-abc'] }, outsider: { secret: 'outsider-secret', groups: ['pref-9876543210-xyz'] } } as const;
+/** The resource server's clients at the provider: one with a secret, one with a key pair. */
+export const INTROSPECTORS = { secret: { clientId: 'metrics-api', secret: 'metrics-api-secret' }, keyed: { clientId: 'metrics-api-keyed' } } as const;
+
+/** A provider issuing opaque client-credentials tokens, introspected by INTROSPECTORS (`keyedPublicJwk` for the keyed one). */
+export async function buildIntrospectionProvider(issuer: string, keyedPublicJwk: JWK): Promise<OidcProvider> {
+  const specifier = 'oidc-provider';
+  const oidc = (await import(specifier)) as OidcProviderModule;
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const client = { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic' };
+  return new oidc.Provider(issuer, {
+    clients: [
+      ...Object.entries(OPAQUE_CLIENTS).map(([clientId, { secret }]) => ({ ...client, client_id: clientId, client_secret: secret })),
+      { ...client, grant_types: [], client_id: INTROSPECTORS.secret.clientId, client_secret: INTROSPECTORS.secret.secret },
+      { ...client, grant_types: [], client_id: INTROSPECTORS.keyed.clientId, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [keyedPublicJwk] } },
+    ],
+    jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }] },
+    cookies: { keys: ['interop-test-cookie-key'] },
+    ttl: { ClientCredentials: 600 },
+    features: {
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true, allowedPolicy: async (_ctx: unknown, caller: { clientId: string }) => Object.values(INTROSPECTORS).some(({ clientId }) => clientId === caller.clientId) },
+      revocation: { enabled: true, allowedPolicy: async (_ctx: unknown, caller: { clientId: string }, token: { clientId?: string }) => token.clientId === caller.clientId },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => RESOURCE,
+        getResourceServerInfo: async (_ctx: unknown, resourceIndicator: string) => {
+          if (resourceIndicator !== RESOURCE) throw new oidc.errors.InvalidTarget();
+          return { scope: 'metrics:read', audience: AUDIENCE, accessTokenFormat: 'opaque', accessTokenTTL: 600 };
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx: unknown, token: { kind: string; clientId?: string }) => {
+      const holder = token.kind === 'ClientCredentials' ? OPAQUE_CLIENTS[token.clientId as keyof typeof OPAQUE_CLIENTS] : undefined;
+      return holder === undefined ? undefined : { [POLICY_CLAIM]: [...holder.groups] };
+    },
+  });
+}
