@@ -27,6 +27,7 @@ export { DEFAULT_ALGORITHMS, SUPPORTED_ALGORITHMS } from './options/options.js';
 export type { Duration } from './base/duration.js';
 export type { CredentialsInput } from './credentials/credentials.js';
 export type { IssuerStatus } from './issuer/issuer-keys.js';
+export type { RegexEngineName } from './base/regex-engine.js';
 export type {
   AccessPolicy,
   AccessPolicyStore,

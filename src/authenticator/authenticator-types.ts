@@ -1,5 +1,6 @@
 import type { CredentialsInput } from '../credentials/credentials.js';
 import type { IssuerStatus } from '../issuer/issuer-keys.js';
+import type { RegexEngineName } from '../base/regex-engine.js';
 import type { AccessPolicyView } from '../policy/access-policy.js';
 import type { JWTPayload } from '../token/jwt-types.js';
 
@@ -36,6 +37,11 @@ export interface AuthenticatorStatus {
   /** Whether every issuer's keys are usable. */
   ready: boolean;
   issuers: IssuerStatus[];
+  /**
+   * The RE2 engine running `accessPolicyRegex`: `re2` (the native addon) or, where it cannot
+   * load (Bun, Deno, no compiler), `re2js` (without native code). Never JavaScript's `RegExp`.
+   */
+  regexEngine: RegexEngineName;
 }
 
 /** OAuth 2.0 Protected Resource Metadata (RFC 9728 §2), as served at the well-known URL. */

@@ -26,6 +26,8 @@ import { senderRulesOf } from './sender-rules.js';
 import { issuerSetOf, type PolicyNaming } from './issuer-set.js';
 import { registerMetadataEndpoint, resourceMetadataOf } from './resource-metadata.js';
 import { linkPolicyStore } from './policy-store-link.js';
+import { whenReady } from './readiness.js';
+import { regexEngine } from '../base/regex-engine.js';
 
 /**
  * Creates an authenticator.
@@ -34,6 +36,8 @@ import { linkPolicyStore } from './policy-store-link.js';
  */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const resolved = resolveOptions(options);
+  // The engine resolveOptions compiled the regexes with; read once, so status() cannot throw.
+  const engine = regexEngine().name;
   const listeners = new Set<EventListener>();
   if (resolved.onEvent !== undefined) listeners.add(resolved.onEvent);
   const emit = (event: AuthEvent) => {
@@ -235,17 +239,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     async ready() {
       try {
-        await Promise.all([...issuers.values()].map((keys) => keys.ready()));
-      } catch (error) {
-        const failing = [...issuers.values()].map((keys) => keys.status()).filter((status) => !status.ready);
-        const detail = failing.map((status) => `${status.issuer}: ${status.lastError ?? 'no usable keys'}`).join('; ');
-        throw setChallengeSchemes(
-          new AuthError('issuer_unavailable', `issuer not ready (${detail})`, { cause: error }),
-          challenge,
-        );
-      }
-      try {
-        await storeLink.ready();
+        await whenReady(issuers, storeLink);
       } catch (error) {
         throw setChallengeSchemes(error as AuthError, challenge);
       }
@@ -278,7 +272,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
 
     status() {
       const statuses = [...issuers.values()].map((keys) => keys.status());
-      return { ready: statuses.every((status) => status.ready), issuers: statuses };
+      return { ready: statuses.every((status) => status.ready), issuers: statuses, regexEngine: engine };
     },
 
     async close() {

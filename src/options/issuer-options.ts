@@ -1,4 +1,4 @@
-import type RE2 from 're2';
+import type { CompiledRegex } from '../base/regex-engine.js';
 import { z } from 'zod';
 import type { Duration } from '../base/duration.js';
 import { urlProblem } from '../issuer/url-rules.js';
@@ -50,7 +50,7 @@ export interface ResolvedIssuer {
   audience: string[] | false;
   audienceClaim: string;
   accessPolicyClaim: string;
-  accessPolicyRegex: RE2;
+  accessPolicyRegex: CompiledRegex;
   algorithms: Algorithm[];
   typ: string | undefined;
   clockToleranceMs: number;
@@ -89,7 +89,7 @@ export interface IssuerDefaults {
   audienceClaim?: string | undefined;
   jwksUri?: string | undefined;
   accessPolicyClaim?: string | undefined;
-  accessPolicyRegex?: RE2 | undefined;
+  accessPolicyRegex?: CompiledRegex | undefined;
   algorithms: string[];
   typ?: string | undefined;
   clockTolerance: number;

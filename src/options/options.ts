@@ -1,4 +1,4 @@
-import RE2 from 're2';
+import type { CompiledRegex } from '../base/regex-engine.js';
 import { z } from 'zod';
 import {
   accessPolicySchema,
@@ -103,7 +103,7 @@ export interface ResolvedOptions {
   issuerSettings: ResolvedIssuer[];
   audience: string[] | false;
   accessPolicyClaim: string;
-  accessPolicyRegex: RE2;
+  accessPolicyRegex: CompiledRegex;
   accessPolicies: Readonly<Record<string, AccessPolicy>> | ((names: string[]) => Promise<NamedAccessPolicy[]>);
   algorithms: Algorithm[];
   clockToleranceMs: number;

@@ -1,6 +1,6 @@
-import type RE2 from 're2';
 import { claimStrings, lookupClaim } from './claims.js';
 import { BoundedMemo } from '../base/bounded-memo.js';
+import type { CompiledRegex } from '../base/regex-engine.js';
 import { AuthError } from '../base/errors.js';
 import { compareCodePoints, goLowercase } from './lowercase.js';
 
@@ -20,7 +20,7 @@ export const MAX_CLAIM_VALUES = 1000;
 export function extractPolicyNames(
   claims: Readonly<Record<string, unknown>>,
   claim: string,
-  regex: RE2 | PolicyNameMemo,
+  regex: CompiledRegex | PolicyNameMemo,
 ): string[] {
   const memo = regex instanceof PolicyNameMemo ? regex : new PolicyNameMemo(regex);
   const found = lookupClaim(claims, claim);
@@ -54,14 +54,15 @@ function noName(claim: string): AuthError {
  * The first capture group of `regex` in `value`, or `undefined` when there is no match
  * or the group is empty or did not take part.
  */
-export function captureOf(value: string, regex: RE2): string | undefined {
+export function captureOf(value: string, regex: CompiledRegex): string | undefined {
   // Lone surrogates become U+FFFD first, as Go's JSON decoder makes them; re2 itself
-  // miscounts them on some Node versions and would cut the capture short.
+  // miscounts them on some Node versions and would cut the capture short, and each engine
+  // would read them its own way.
   const group = regex.exec(value.isWellFormed() ? value : value.toWellFormed())?.[1];
   return group === '' ? undefined : group;
 }
 
-function nameOf(value: string, regex: RE2): string | undefined {
+function nameOf(value: string, regex: CompiledRegex): string | undefined {
   const group = captureOf(value, regex);
   return group === undefined ? undefined : goLowercase(group);
 }
@@ -78,10 +79,10 @@ const MEMO_MAX_VALUE_LENGTH = 256;
  * @internal
  */
 export class PolicyNameMemo {
-  readonly #regex: RE2;
+  readonly #regex: CompiledRegex;
   readonly #names = new BoundedMemo<string | null>(MEMO_MAX_ENTRIES, MEMO_MAX_VALUE_LENGTH);
 
-  constructor(regex: RE2) {
+  constructor(regex: CompiledRegex) {
     this.#regex = regex;
   }
 

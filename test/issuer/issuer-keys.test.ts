@@ -923,6 +923,7 @@ describe('lifecycle and observability', () => {
           lastError: undefined,
         },
       ],
+      regexEngine: 're2',
     });
 
     await auth.ready();
