@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
+import { armDeadline } from '../base/deadline.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
 import type { AuthEvent } from '../base/events.js';
@@ -7,6 +8,7 @@ import { describeThrown } from '../base/operator-text.js';
 import type { FetchJsonOptions } from '../issuer/fetch-json.js';
 import type { IntrospectionRequest } from '../issuer/introspection-request.js';
 import type { IssuerKeys } from '../issuer/issuer-keys.js';
+import { CallSlots } from './call-slots.js';
 import { checkClaims } from './claims-check.js';
 import type { JWTPayload } from './jwt-types.js';
 
@@ -47,6 +49,10 @@ const INACTIVE_MAX_ENTRIES = 10_000;
 /** Tokens remembered as inactive hold at most this many bytes (a token costs its length plus a node). */
 const INACTIVE_MAX_BYTES = 4 * 1024 * 1024;
 const INACTIVE_ENTRY_OVERHEAD_BYTES = 96;
+/** Introspection calls one issuer receives at once; more wait, each at most `jwks.timeout`. */
+const MAX_CALLS_IN_FLIGHT = 64;
+/** Requests waiting for a call; beyond them a new opaque token is refused at once (503). */
+const MAX_WAITING_CALLS = 1024;
 
 const time = z.number();
 const stringOrList = z.union([z.string(), z.array(z.string())]);
@@ -83,6 +89,8 @@ export class Introspector {
     sizeCalculation: (_untilMs, token) => token.length + INACTIVE_ENTRY_OVERHEAD_BYTES,
   });
 
+  readonly #slots = new CallSlots(MAX_CALLS_IN_FLIGHT, MAX_WAITING_CALLS);
+
   constructor(options: IntrospectorOptions) {
     this.#options = options;
   }
@@ -93,6 +101,7 @@ export class Introspector {
     if (inactiveUntil !== undefined && Date.now() < inactiveUntil) throw notActive();
     const { issuer, emit } = this.#options;
     const started = performance.now();
+    await this.#slot();
     let answer: unknown;
     try {
       answer = await this.#options.request.send(await this.#endpoint(), token, this.#options.fetch);
@@ -100,6 +109,8 @@ export class Introspector {
       if (error instanceof AuthError) throw error;
       emit({ type: 'introspection', issuer, ok: false, durationMs: performance.now() - started, error: describeThrown(error) });
       throw unavailable(error);
+    } finally {
+      this.#slots.release();
     }
     const active = isRecord(answer) ? answer.active : undefined;
     if (typeof active !== 'boolean') {
@@ -117,6 +128,25 @@ export class Introspector {
 
   clear(): void {
     this.#inactive.clear();
+  }
+
+  /** Takes one of the issuer's call slots, waiting at most `jwks.timeout`. @throws {AuthError} `issuer_unavailable` */
+  async #slot(): Promise<void> {
+    if (this.#slots.tryAcquire()) return;
+    const { timeoutMs, signal } = this.#options.fetch;
+    const deadline = armDeadline(timeoutMs, signal);
+    try {
+      const waiting = this.#slots.wait(deadline);
+      if (waiting === undefined) {
+        throw unavailable(new Error(`${MAX_CALLS_IN_FLIGHT} introspection calls in flight and ${MAX_WAITING_CALLS} waiting; the token was not sent`));
+      }
+      if (!(await waiting)) {
+        const why = deadline.expired ? `no introspection call could start within ${timeoutMs} ms` : 'the authenticator is closed';
+        throw unavailable(new Error(`${why} (${MAX_CALLS_IN_FLIGHT} in flight); the token was not sent`));
+      }
+    } finally {
+      deadline.clear();
+    }
   }
 
   async #endpoint(): Promise<string> {

@@ -269,6 +269,29 @@ describe('an issuer that fails is a 503 within the timeout, never a 500, never t
     }
   });
 
+  it('a flood of distinct tokens reaches the issuer 64 calls at a time; beyond 1,024 waiting, 503 at once', async () => {
+    let open = 0;
+    let mostOpen = 0;
+    const server = await endpoint((request) => {
+      // Never answers: every call holds its slot until its deadline.
+      open += 1;
+      mostOpen = Math.max(mostOpen, open);
+      request.socket.once('close', () => {
+        open -= 1;
+      });
+    });
+    const { auth, events } = introspecting({ jwks: { timeout: '500ms' } }, { endpoint: server.url });
+    const tokens = Array.from({ length: 64 + 1024 + 10 }, (_, index) => `flood-token-${index}`);
+    const refusals = await Promise.all(tokens.map((token) => refusalOf(auth.authenticate({ authorization: `Bearer t1:${token}` }))));
+    expect(new Set(refusals.map((refused) => `${refused.status} ${refused.code}`))).toEqual(new Set(['503 issuer_unavailable']));
+    expect(mostOpen).toBeLessThanOrEqual(64);
+    expect(mostOpen).toBeGreaterThan(0);
+    const reasons = events.flatMap((event) => (event.type === 'rejected' ? [event.reason] : []));
+    expect(reasons.filter((reason) => reason.includes('1024 waiting; the token was not sent'))).toHaveLength(10);
+    expect(reasons.filter((reason) => reason.includes('no introspection call could start within 500 ms')).length).toBeGreaterThan(0);
+    expect(JSON.stringify(events)).not.toContain('flood-token-');
+  });
+
   it('close() settles a pending introspection at once', async () => {
     const server = await endpoint(() => undefined);
     const { auth } = introspecting({}, { endpoint: server.url });
