@@ -22,6 +22,7 @@ const ORDER = [
   'header-fuzz',
   'kid-flood',
   'token-flood',
+  'opaque-flood',
   'outage',
   'rotation',
 ];
