@@ -10,41 +10,21 @@
 // loud warning) unless CI is set, where the missing binary is a failure.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { debianProgram, IN_CI } from './debian-program.js';
 
-/** The redis-server executable: /usr/bin/redis-server or the first one on PATH. */
-function findRedisServer(): string | undefined {
-  const candidates = ['/usr/bin/redis-server', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'redis-server'))];
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there, or not executable
-    }
-  }
-  return undefined;
-}
-
-const REDIS_SERVER = findRedisServer();
-const IN_CI = Boolean(process.env.CI);
-if (REDIS_SERVER === undefined && !IN_CI) {
-  console.warn(
-    '\n!!! redis-server binary not found (neither /usr/bin/redis-server nor on PATH): the Redis replay store interop test was NOT RUN.' +
-      '\n!!! Install the Debian package `redis-server` (apt-get install redis-server) to run it; with CI set it fails instead.\n',
-  );
-}
+const REDIS_SERVER = debianProgram('redis-server', 'the Redis replay store interop test');
 
 const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/dpop-redis/', import.meta.url));
 const REPLICA_SCRIPT = fileURLToPath(new URL('./dpop-redis-replica.mjs', import.meta.url));

@@ -8,41 +8,21 @@
 // missing binary is a failure.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { middleware } from '../../src/adapters/express.js';
 import { createAuthenticator, type Authenticator } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
+import { debianProgram, IN_CI } from './debian-program.js';
 
-/** The prometheus executable: /usr/bin/prometheus or the first one on PATH. */
-function findPrometheus(): string | undefined {
-  const candidates = ['/usr/bin/prometheus', ...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'prometheus'))];
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there, or not executable
-    }
-  }
-  return undefined;
-}
 
-const PROMETHEUS = findPrometheus();
-const IN_CI = Boolean(process.env.CI);
-if (PROMETHEUS === undefined && !IN_CI) {
-  console.warn(
-    '\n!!! prometheus binary not found (neither /usr/bin/prometheus nor on PATH): the Prometheus interop test was NOT RUN.' +
-      '\n!!! Install the Debian package `prometheus` (apt-get install prometheus) to run it; with CI set it fails instead.\n',
-  );
-}
+const PROMETHEUS = debianProgram('prometheus', 'the Prometheus interop test');
 
 const POLL_MS = 100;
 const READY_DEADLINE_MS = 30_000;
