@@ -21,7 +21,6 @@ import { createAuthenticator, type Authenticator } from '../../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../../src/testing.js';
 import { debianProgram, IN_CI } from './debian-program.js';
 
-
 const PROMETHEUS = debianProgram('prometheus', 'the Prometheus interop test');
 
 const POLL_MS = 100;
