@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import { canonicalBase64url } from '../base/base64url.js';
 import { BoundedMemo } from '../base/bounded-memo.js';
 import { AuthError } from '../base/errors.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
@@ -49,7 +50,6 @@ export const DPOP_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(JWS_
 const MAX_PROOF_LENGTH = 8 * 1024;
 const MAX_JTI_LENGTH = 256;
 const BYTE_ORDER_MARK = 0xfeff;
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
 
 /** A proof's key, imported and thumbprinted once. */
@@ -248,12 +248,7 @@ function isDpopType(typ: unknown): boolean {
  * data (RFC 4648 §3.5): otherwise one proof would have several spellings.
  */
 function canonicalSegment(segment: string): boolean {
-  if (!BASE64URL_TEXT.test(segment)) return false;
-  const spare = segment.length % 4;
-  if (spare === 0) return true;
-  if (spare === 1) return false;
-  const last = BASE64URL.indexOf(segment.charAt(segment.length - 1));
-  return spare === 2 ? last % 16 === 0 : last % 4 === 0;
+  return BASE64URL_TEXT.test(segment) && canonicalBase64url(segment, 0, segment.length);
 }
 
 /**

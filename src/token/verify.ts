@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { BoundedMemo } from '../base/bounded-memo.js';
+import { canonicalBase64url } from '../base/base64url.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
 import { jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
@@ -235,30 +236,16 @@ function invalid(message: string): AuthError {
   return new AuthError('invalid_token', message);
 }
 
-/**
- * base64url with non-zero padding bits decodes like its canonical twin, so one signature
- * would have several spellings (several distinct token strings for one signed token).
- */
+/** Whether every segment is canonical base64url (one spelling per signed token). */
 function canonicalSegments(token: string): boolean {
   let start = 0;
   for (;;) {
     const dot = token.indexOf('.', start);
     const end = dot === -1 ? token.length : dot;
-    if (!canonicalSegment(token, start, end)) return false;
+    if (!canonicalBase64url(token, start, end)) return false;
     if (dot === -1) return true;
     start = dot + 1;
   }
-}
-
-const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** A segment's last character may only use the bits that carry data (RFC 4648 §3.5). */
-function canonicalSegment(token: string, start: number, end: number): boolean {
-  const spare = (end - start) % 4;
-  if (spare === 0) return true;
-  if (spare === 1) return false;
-  const last = BASE64URL.indexOf(token.charAt(end - 1));
-  return spare === 2 ? last % 16 === 0 : last % 4 === 0;
 }
 
 /**
