@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { NamedAccessPolicy } from './access-policy.js';
 import { ConfigError } from '../base/errors.js';
@@ -63,6 +63,12 @@ const VOCABULARY: OptionVocabulary = {
 /** How long after the first failed load another call may try again. */
 const RETRY_FIRST_LOAD_MS = 1000;
 const DEBOUNCE_MS = 50;
+/**
+ * The largest policy file read: far above any real policy set (a Kubernetes ConfigMap holds at
+ * most 1 MiB), so that a path pointing at the wrong file (a log, a disk image) is refused
+ * rather than read into memory.
+ */
+const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Loads access policies from a file and, with `watch`, keeps them current. A version of
@@ -112,6 +118,13 @@ export function createPolicyFileStore(path: string, options: PolicyFileOptions =
     lastAttempt = Date.now();
     let text: string;
     try {
+      const { size } = await stat(path);
+      if (size > MAX_FILE_BYTES) {
+        if (closed) return;
+        seenText = undefined;
+        fail(`is ${size} bytes, over the ${MAX_FILE_BYTES} bytes a policy file may have`);
+        return;
+      }
       text = await readFile(path, 'utf8');
     } catch (error) {
       if (closed) return;

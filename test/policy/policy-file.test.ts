@@ -90,6 +90,18 @@ describe('policiesFromFile', () => {
     await expect(store(['team1'])).rejects.toThrow('is a function call');
   });
 
+  it('refuses a file over 16 MiB without reading it (a path to the wrong file)', async () => {
+    const path = join(folder(), 'policies.json');
+    writeFileSync(path, Buffer.alloc(16 * 1024 * 1024 + 1, 0x20));
+    const { store, next } = open(path);
+    await expect(next()).resolves.toEqual({
+      type: 'policy_store_error',
+      path,
+      reason: 'is 16777217 bytes, over the 16777216 bytes a policy file may have',
+    });
+    await expect(store.ready()).rejects.toThrow('over the 16777216 bytes');
+  });
+
   it('reads YAML by the file name', async () => {
     const path = join(folder(), 'policies.yaml');
     writeFileSync(path, 'team1:\n  scopes: [metrics:read]\n  realms:\n    - tenant: tenant-1\n');
