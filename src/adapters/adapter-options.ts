@@ -94,16 +94,7 @@ export function middlewareSettings<Request>(adapter: 'express' | 'koa' | 'fetch'
  * @internal
  */
 export function pluginSettings<Request>(options: unknown): AdapterSettings<Request> {
-  const problems = optionProblems('fastify', options);
-  const auth = isObject(options) ? options.authenticator : undefined;
-  if (!isAuthenticator(auth)) {
-    problems.unshift(
-      auth === undefined
-        ? `\`authenticator\` is required: it must be ${AUTHENTICATOR}.`
-        : `\`authenticator\` must be ${AUTHENTICATOR}; got ${describeValue(auth)}.`,
-    );
-  }
-  return settings(auth, options, problems);
+  return settingsWithAuthenticator('fastify', options);
 }
 
 /**
@@ -113,7 +104,12 @@ export function pluginSettings<Request>(options: unknown): AdapterSettings<Reque
  * @internal
  */
 export function moduleSettings<Request>(options: unknown): AdapterSettings<Request> {
-  const problems = optionProblems('nest', options);
+  return settingsWithAuthenticator('nest', options);
+}
+
+/** Options that carry the authenticator among them (the Fastify plugin's, the Nest module's). */
+function settingsWithAuthenticator<Request>(adapter: 'fastify' | 'nest', options: unknown): AdapterSettings<Request> {
+  const problems = optionProblems(adapter, options);
   const auth = isObject(options) ? options.authenticator : undefined;
   if (!isAuthenticator(auth)) {
     problems.unshift(
