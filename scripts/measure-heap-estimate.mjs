@@ -13,7 +13,7 @@ if (typeof globalThis.gc !== 'function') {
   console.error('run with node --expose-gc');
   process.exit(2);
 }
-const src = fileURLToPath(new URL('../src/', import.meta.url));
+const src = fileURLToPath(new URL('../src/base/', import.meta.url));
 const out = mkdtempSync(join(tmpdir(), 'heap-estimate-'));
 // The library's own modules, bundled as they are (esbuild comes with tsup).
 execFileSync('npx', ['esbuild', join(src, 'heap-size.ts'), join(src, 'deep-freeze.ts'), '--format=esm', `--outdir=${out}`, '--log-level=warning']);

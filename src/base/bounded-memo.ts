@@ -24,4 +24,8 @@ export class BoundedMemo<V> {
     if (this.#values.size >= this.#maxEntries) this.#values.clear();
     this.#values.set(key, value);
   }
+
+  clear(): void {
+    this.#values.clear();
+  }
 }

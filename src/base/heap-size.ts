@@ -20,9 +20,15 @@ const MARGIN = 1.05;
 
 /** Whether every character fits in one byte (V8 then stores one byte per character). */
 const ONE_BYTE = /^[\u0000-\u00ff]*$/;
+/**
+ * Strings up to this long are counted at two bytes a character without looking: at most this
+ * many bytes too many, where a test of each short name and value (most of a token's) cost more
+ * than the rest of the estimate.
+ */
+const UNTESTED_LENGTH = 32;
 
 function stringBytes(text: string): number {
-  return STRING_BYTES + (ONE_BYTE.test(text) ? text.length : text.length * 2);
+  return STRING_BYTES + (text.length > UNTESTED_LENGTH && ONE_BYTE.test(text) ? text.length : text.length * 2);
 }
 
 /**

@@ -21,14 +21,15 @@ export function extractPolicyNames(
   claims: Readonly<Record<string, unknown>>,
   claim: string,
   regex: CompiledRegex | PolicyNameMemo,
-): string[] {
+): readonly string[] {
   const memo = regex instanceof PolicyNameMemo ? regex : new PolicyNameMemo(regex);
   const found = lookupClaim(claims, claim);
   if (typeof found === 'string') {
-    // One value, the usual case (`sub`): no list, set or sort to build.
-    const name = memo.nameOf(found);
-    if (name === undefined) throw noName(claim);
-    return [name];
+    // One value, the usual case (`sub`): no list, set or sort to build, and the same frozen
+    // list for every token of that value.
+    const names = memo.namesOf(found);
+    if (names === undefined) throw noName(claim);
+    return names;
   }
   const values = claimStrings(found);
   if (values === undefined) {
@@ -80,7 +81,8 @@ const MEMO_MAX_VALUE_LENGTH = 256;
  */
 export class PolicyNameMemo {
   readonly #regex: CompiledRegex;
-  readonly #names = new BoundedMemo<string | null>(MEMO_MAX_ENTRIES, MEMO_MAX_VALUE_LENGTH);
+  /** The name's one-entry list, frozen: shared by every token whose claim holds only that value. */
+  readonly #names = new BoundedMemo<readonly string[] | null>(MEMO_MAX_ENTRIES, MEMO_MAX_VALUE_LENGTH);
 
   constructor(regex: CompiledRegex) {
     this.#regex = regex;
@@ -88,10 +90,16 @@ export class PolicyNameMemo {
 
   /** The lowercased first group of the regex in `value`, as {@link captureOf} finds it. */
   nameOf(value: string): string | undefined {
+    return this.namesOf(value)?.[0];
+  }
+
+  /** {@link nameOf} as a frozen one-name list, the same list for the same value while remembered. */
+  namesOf(value: string): readonly string[] | undefined {
     const known = this.#names.get(value);
     if (known !== undefined) return known ?? undefined;
     const name = nameOf(value, this.#regex);
-    this.#names.remember(value, name ?? null);
-    return name;
+    const names = name === undefined ? null : Object.freeze([name]);
+    this.#names.remember(value, names);
+    return names ?? undefined;
   }
 }

@@ -7,6 +7,7 @@ import {
   type Realm,
 } from './access-policy.js';
 import { armDeadline, raceDeadline } from '../base/deadline.js';
+import { BoundedMemo } from '../base/bounded-memo.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { estimateHeapBytes } from '../base/heap-size.js';
 import { AuthError } from '../base/errors.js';
@@ -40,6 +41,9 @@ const READ_SCOPE = /:read$/;
 const ENTRY_OVERHEAD_BYTES = 256;
 /** Resolutions too large for the cache that {@link PolicyResolver.invalidate} can still reach. */
 const MAX_UNCACHED = 1000;
+/** Bounds of the one-name memo: as many names as the policy-name memo remembers values. */
+const SINGLE_NAME_ENTRIES = 4096;
+const SINGLE_NAME_LENGTH = 256;
 const resolvedViews = new WeakMap<AccessPolicyView, ResolvedPolicy>();
 
 /**
@@ -69,6 +73,12 @@ export class PolicyResolver {
   readonly #uncached = new Set<ResolvedPolicy>();
   /** Counts invalidations: a resolution that began before one is used once, not kept. */
   #generation = 0;
+  /**
+   * The policy last found for one name, by the name: most tokens carry one name, and a
+   * first-seen token then needs no JSON key and no LRU lookup. A policy that left the cache
+   * has `untilMs` 0 (see `dispose`), so this never outlives the cache's own answer.
+   */
+  readonly #bySingleName = new BoundedMemo<ResolvedPolicy>(SINGLE_NAME_ENTRIES, SINGLE_NAME_LENGTH);
 
   constructor(options: PolicyResolverOptions) {
     this.#options = options;
@@ -95,7 +105,12 @@ export class PolicyResolver {
    * promise; `undefined` sends the caller to {@link resolve}.
    */
   cached(names: readonly string[]): ResolvedPolicy | undefined {
-    const policy = this.#cachedEntry(JSON.stringify(names))?.policy;
+    const single = names.length === 1 ? names[0] : undefined;
+    let policy = single === undefined ? undefined : this.#bySingleName.get(single);
+    if (policy === undefined || policy.untilMs <= Date.now()) {
+      policy = this.#cachedEntry(JSON.stringify(names))?.policy;
+      if (policy !== undefined && single !== undefined) this.#bySingleName.remember(single, policy);
+    }
     if (policy !== undefined) this.#options.emit?.({ type: 'cache', cache: 'policy', hit: true });
     return policy;
   }
@@ -121,6 +136,7 @@ export class PolicyResolver {
 
   clear(): void {
     this.#cache.clear();
+    this.#bySingleName.clear();
   }
 
   /**
@@ -132,6 +148,7 @@ export class PolicyResolver {
     // Waiters keep their pending answer; later requests must not join it.
     this.#pending.clear();
     this.#cache.clear();
+    this.#bySingleName.clear();
     for (const policy of this.#uncached) policy.untilMs = 0;
     this.#uncached.clear();
   }

@@ -55,13 +55,18 @@ export function checkClaims(header: Record<string, unknown>, claims: Record<stri
  * invalid Date.
  */
 function checkTimes(exp: number, nbf: number | undefined, iat: number | undefined, clockToleranceMs: number): void {
-  for (const [claim, value] of [['exp', exp], ['nbf', nbf], ['iat', iat]] as const) {
-    if (value !== undefined && !Number.isFinite(value)) throw invalid(`the ${claim} claim is not a finite number`);
-    if (value !== undefined && Math.abs(value) * 1000 > MAX_DATE_MS) throw invalid(`the ${claim} claim is out of range`);
-  }
+  checkTime('exp', exp);
+  checkTime('nbf', nbf);
+  checkTime('iat', iat);
   if (iat !== undefined && iat * 1000 > Date.now() + clockToleranceMs) {
     throw new AuthError('token_not_yet_valid', 'the token was issued in the future');
   }
+}
+
+function checkTime(claim: 'exp' | 'nbf' | 'iat', value: number | undefined): void {
+  if (value === undefined) return;
+  if (!Number.isFinite(value)) throw invalid(`the ${claim} claim is not a finite number`);
+  if (Math.abs(value) * 1000 > MAX_DATE_MS) throw invalid(`the ${claim} claim is out of range`);
 }
 
 /**

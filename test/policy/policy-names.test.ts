@@ -13,8 +13,8 @@ function regexOf(pattern: string): RE2 {
 }
 
 /** What extractPolicyNames gives: the names, or the code of the AuthError it threw (checked to be a 403). */
-function outcome(claims: Record<string, unknown>, claim: string, pattern: string): string[] | 'policy_not_found' {
-  let names: string[];
+function outcome(claims: Record<string, unknown>, claim: string, pattern: string): readonly string[] | 'policy_not_found' {
+  let names: readonly string[];
   try {
     names = extractPolicyNames(claims, claim, regexOf(pattern));
   } catch (error) {
@@ -444,7 +444,7 @@ describe('extractPolicyNames properties', () => {
     fc.assert(
       fc.property(valuesArbitrary, (values) => {
         const expected = expectedNames(values, group);
-        let names: string[] | undefined;
+        let names: readonly string[] | undefined;
         try {
           names = extractPolicyNames({ claim: values }, 'claim', regex);
         } catch (error) {
@@ -493,7 +493,7 @@ describe('extractPolicyNames properties', () => {
 });
 
 describe('PolicyNameMemo', () => {
-  const outcomeOf = (run: () => string[]): string[] | string => {
+  const outcomeOf = (run: () => readonly string[]): readonly string[] | string => {
     try {
       return run();
     } catch (error) {
@@ -534,5 +534,20 @@ describe('PolicyNameMemo', () => {
     expect(memo.nameOf(long)).toBe('x'.repeat(5000));
     expect(memo.nameOf('nothing')).toBeUndefined();
     expect(memo.nameOf('nothing')).toBeUndefined();
+  });
+
+  it('gives tokens with the same one value the same frozen list, which no caller can change', () => {
+    const memo = new PolicyNameMemo(regexOf('^team-([a-z0-9]+)'));
+    const first = extractPolicyNames({ sub: 'team-ops' }, 'sub', memo);
+    const second = extractPolicyNames({ sub: 'team-ops' }, 'sub', memo);
+    expect(second).toBe(first);
+    expect(first).toEqual(['ops']);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => (first as string[]).push('admin')).toThrow(TypeError);
+    expect(extractPolicyNames({ sub: 'team-ops' }, 'sub', memo)).toEqual(['ops']);
+    // Several values make a list of their own each time (sorted, deduplicated).
+    const several = extractPolicyNames({ groups: ['team-b', 'team-a'] }, 'groups', memo);
+    expect(several).toEqual(['a', 'b']);
+    expect(extractPolicyNames({ groups: ['team-b', 'team-a'] }, 'groups', memo)).not.toBe(several);
   });
 });

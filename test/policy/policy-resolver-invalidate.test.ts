@@ -1,6 +1,8 @@
 // PolicyResolver.invalidate(): after a store's policies change, no resolution made before is
-// reused, neither from the cache nor from a cached token entry (which reads only `untilMs`).
-import { describe, expect, it } from 'vitest';
+// reused, neither from the cache nor from a cached token entry (which reads only `untilMs`);
+// and the memo by name behind `cached()`, which must never outlive the cache's own answer.
+import { describe, expect, it, vi } from 'vitest';
+import type { AuthEvent } from '../../src/base/events.js';
 import type { AccessPolicyStore, NamedAccessPolicy } from '../../src/policy/access-policy.js';
 import { PolicyResolver, type PolicyResolverOptions } from '../../src/policy/policy-resolver.js';
 
@@ -84,5 +86,56 @@ describe('PolicyResolver.invalidate', () => {
     expect(large.untilMs).toBeGreaterThan(Date.now());
     policies.invalidate();
     expect(large.untilMs).toBe(0);
+  });
+});
+
+describe('PolicyResolver.cached for one name (the memo by name)', () => {
+  it('answers from the memo only while the cache holds the policy', async () => {
+    const state = { tenant: 'tenant-1', calls: 0 };
+    const policies = resolver(storeOn(state), { maxEntries: 1 });
+    const first = await policies.resolve(['team1']);
+    // Another list holding the same name finds it: the memo is by name, not by list.
+    expect(policies.cached(['team1'])).toBe(first);
+    expect(policies.cached(['team1'])).toBe(first);
+    // A second resolution evicts the first from a one-entry cache: the memo must not outlive it.
+    await policies.resolve(['team2']);
+    expect(first.untilMs).toBe(0);
+    expect(policies.cached(['team1'])).toBeUndefined();
+    expect(policies.cached(['team2'])?.view.name).toBe('team2');
+  });
+
+  it('does not answer past the TTL', async () => {
+    vi.useFakeTimers();
+    try {
+      const policies = resolver(storeOn({ tenant: 'tenant-1', calls: 0 }), { ttlMs: 1_000 });
+      const policy = await policies.resolve(['team1']);
+      expect(policies.cached(['team1'])).toBe(policy);
+      vi.advanceTimersByTime(1_000);
+      expect(policies.cached(['team1'])).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reports a hit from the memo like one from the cache, and forgets everything on clear', async () => {
+    const events: AuthEvent[] = [];
+    const policies = resolver(storeOn({ tenant: 'tenant-1', calls: 0 }), { emit: (event) => events.push(event) });
+    await policies.resolve(['team1']);
+    events.length = 0;
+    policies.cached(['team1']);
+    policies.cached(['team1']);
+    expect(events).toEqual([
+      { type: 'cache', cache: 'policy', hit: true },
+      { type: 'cache', cache: 'policy', hit: true },
+    ]);
+    policies.clear();
+    expect(policies.cached(['team1'])).toBeUndefined();
+  });
+
+  it('keeps lists of several names on the JSON key', async () => {
+    const policies = resolver(storeOn({ tenant: 'tenant-1', calls: 0 }));
+    const both = await policies.resolve(['team1', 'team2']);
+    expect(policies.cached(['team1', 'team2'])).toBe(both);
+    expect(policies.cached(['team1'])).toBeUndefined();
   });
 });
