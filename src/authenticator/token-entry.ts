@@ -24,6 +24,8 @@ export interface TokenEntry extends Omit<VerifiedToken, 'key'> {
   dpopKey: string | null | undefined;
   /** Estimated heap of the claims and names, for `cache.maxBytes`. */
   bytes: number;
+  cachedToken: string;
+  cachedUntilMs: number;
 }
 
 /**
@@ -45,5 +47,8 @@ export function tokenEntryOf(verified: VerifiedToken | IntrospectedToken, policy
     policy: undefined,
     dpopKey: dpopKeyOf(verified.claims),
     bytes: estimateHeapBytes(verified.claims) + estimateHeapBytes(policyNames),
+    // Written by the token cache when it keeps the entry.
+    cachedToken: '',
+    cachedUntilMs: 0,
   };
 }

@@ -73,6 +73,11 @@ export class IssuerKeys {
     }
   }
 
+  /** The issuer as configured (for a templated issuer, its template). */
+  get issuer(): string {
+    return this.#options.issuer;
+  }
+
   /**
    * Keys that may have signed a token with this header, each to be tried in turn. When
    * usable keys are held and one matches, they come back at once rather than in a promise.

@@ -10,7 +10,7 @@ const HOUR_MS = 3_600_000;
 const SHARED_TAIL = 'S'.repeat(40);
 
 function valueNamed(name: string, expiresAtMs = Date.now() + HOUR_MS, bytes = 100): Value {
-  return { name, key: { live: true }, expiresAtMs, bytes };
+  return { name, key: { live: true }, expiresAtMs, bytes, cachedToken: '', cachedUntilMs: 0 };
 }
 
 const MIB = 1024 * 1024;
@@ -121,5 +121,19 @@ describe('TokenCache', () => {
     const small = await cache.verify('small.token.x', async () => valueNamed('small', undefined, 200));
     expect(cache.get('small.token.x', Date.now())).toBe(small);
     expect(cache.size).toBe(1);
+  });
+
+  it('answers a kept value only for the token it was kept for, even when one value is kept twice', () => {
+    const cache = new TokenCache<Value>(limits(10, HOUR_MS));
+    const shared = valueNamed('shared');
+    const first = `first.x.${'A'.repeat(40)}`;
+    const second = `second.y.${'B'.repeat(40)}`;
+    expect(cache.verify(first, () => shared)).toBe(shared);
+    expect(cache.get(first, Date.now())).toBe(shared);
+    // The cache writes the token into the value it keeps: kept again for another token, it
+    // must stop answering the first (a miss, never a wrong hit).
+    expect(cache.verify(second, () => shared)).toBe(shared);
+    expect(cache.get(second, Date.now())).toBe(shared);
+    expect(cache.get(first, Date.now())).toBeUndefined();
   });
 });
