@@ -1,6 +1,3 @@
-import { isUtf8 } from 'node:buffer';
-import { BoundedMemo } from '../base/bounded-memo.js';
-import { canonicalBase64url } from '../base/base64url.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
 import { jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
@@ -9,6 +6,7 @@ import type { IssuerKeys } from '../issuer/issuer-keys.js';
 import { checkTemplatedIssuer, matchesTemplate, type IssuerTemplate } from '../issuer/issuer-template.js';
 import { checkClaims } from './claims-check.js';
 import { checkCriticalHeaders } from './critical-headers.js';
+import { canonicalSegments, decodeHeader, decodeSegment } from './jws-segments.js';
 import type { JWTPayload } from './jwt-types.js';
 import { endCheck, leftPool, ON_POOL, startCheck } from './burst.js';
 import { signatureValid } from './signature.js';
@@ -66,15 +64,6 @@ export interface IssuerRules {
 
 /** RFC 7516's compression member has no place in a JWS; refusing it avoids any inflate. */
 const COMPRESSED = 'zip';
-
-const BYTE_ORDER_MARK = 0xfeff;
-
-/**
- * Where unverified segments are decoded: one buffer, grown to the largest segment seen
- * (the header cap bounds it), instead of a Buffer per segment. Decoding is synchronous,
- * so it is never shared by two calls at once.
- */
-let scratch = Buffer.allocUnsafeSlow(4096);
 
 /**
  * Verifies a compact JWS whose shape was already checked: the algorithm against the
@@ -201,23 +190,6 @@ function verifyOnPool(
   });
 }
 
-/**
- * Headers decoded before, by their encoded text: the tokens of one issuer share a handful of
- * headers, so most tokens skip a base64 decode and a `JSON.parse`. The objects are frozen,
- * since every token with that header shares one. Bounded like every memo.
- */
-const headers = new BoundedMemo<Segment>(64, 1024);
-
-function decodeHeader(token: string, headerEnd: number): Segment {
-  const encoded = token.slice(0, headerEnd);
-  const known = headers.get(encoded);
-  if (known !== undefined) return known;
-  const decoded = decodeSegment(token, 0, headerEnd, 'header');
-  const shared = { object: deepFreeze(decoded.object) as Record<string, unknown>, utf8: decoded.utf8 };
-  headers.remember(encoded, shared);
-  return shared;
-}
-
 /** A token whose signature `key` verified: its claims are checked, then frozen. */
 function accept(key: VerificationKey, signed: Signed, rules: VerifyRules): VerifiedToken {
   const own: Pick<VerifyRules, 'audience' | 'audienceClaim' | 'clockToleranceMs' | 'typ'> & Pick<IssuerRules, 'template'> =
@@ -250,49 +222,4 @@ function shareConfiguredStrings(claims: Record<string, unknown>, issuer: string,
 
 function invalid(message: string): AuthError {
   return new AuthError('invalid_token', message);
-}
-
-/** Whether every segment is canonical base64url (one spelling per signed token). */
-function canonicalSegments(token: string): boolean {
-  let start = 0;
-  for (;;) {
-    const dot = token.indexOf('.', start);
-    const end = dot === -1 ? token.length : dot;
-    if (!canonicalBase64url(token, start, end)) return false;
-    if (dot === -1) return true;
-    start = dot + 1;
-  }
-}
-
-/**
- * The JSON object of one segment, read before any key is looked up so that a disallowed `alg`
- * or a foreign `iss` is refused without any fetch; the payload's object becomes the claims
- * once the signature holds. Buffer's decoder is native; the alphabet and padding bits were
- * checked already. A leading byte-order mark is dropped, as jose's `TextDecoder` drops it.
- * Bytes that are not UTF-8 are read with replacement characters here, as 0.1 read them, and
- * `utf8` says so: the token is refused after the key lookup, where jose refused it.
- */
-function decodeSegment(token: string, start: number, end: number, part: 'header' | 'payload'): Segment {
-  const encoded = token.slice(start, end);
-  const size = Math.ceil((encoded.length * 3) / 4);
-  if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
-  const length = scratch.write(encoded, 0, 'base64url');
-  const utf8 = isUtf8(scratch.subarray(0, length));
-  const text = scratch.toString('utf8', 0, length);
-  let value: unknown;
-  try {
-    value = JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
-  } catch {
-    value = undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`the token ${part} is not a JSON object`);
-  }
-  return { object: value as Record<string, unknown>, utf8 };
-}
-
-interface Segment {
-  object: Record<string, unknown>;
-  /** Whether the segment's bytes are UTF-8 (jose's decoder is fatal: it refuses them otherwise). */
-  utf8: boolean;
 }
