@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { canonicalBase64url } from '../base/base64url.js';
 import { BoundedMemo } from '../base/bounded-memo.js';
 import { AuthError } from '../base/errors.js';
+import { parseJsonObject } from '../base/json-object.js';
 import { keyFits, toVerificationKey, type VerificationKey } from '../issuer/jwk.js';
 import { JWS_ALGORITHMS, jwsAlgorithm, type JwsAlgorithm } from '../issuer/jws-algorithms.js';
 import { jwkThumbprint } from './jwk-thumbprint.js';
@@ -49,7 +50,6 @@ export const DPOP_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(JWS_
 /** A proof is a few hundred bytes; an RSA 4096 key in its header still fits with room to spare. */
 const MAX_PROOF_LENGTH = 8 * 1024;
 const MAX_JTI_LENGTH = 256;
-const BYTE_ORDER_MARK = 0xfeff;
 const BASE64URL_TEXT = /^[A-Za-z0-9_-]+$/;
 
 /** A proof's key, imported and thumbprinted once. */
@@ -258,17 +258,9 @@ function canonicalSegment(segment: string): boolean {
 function decodeObject(encoded: string, part: 'header' | 'payload'): Record<string, unknown> {
   const bytes = Buffer.from(encoded, 'base64url');
   if (!isUtf8(bytes)) throw refused(`the DPoP proof's ${part} is not valid UTF-8`);
-  const text = bytes.toString('utf8');
-  let value: unknown;
-  try {
-    value = JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
-  } catch {
-    value = undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw refused(`the DPoP proof's ${part} is not a JSON object`);
-  }
-  return value as Record<string, unknown>;
+  const object = parseJsonObject(bytes.toString('utf8'));
+  if (object === undefined) throw refused(`the DPoP proof's ${part} is not a JSON object`);
+  return object;
 }
 
 function refused(message: string): AuthError {

@@ -3,13 +3,12 @@ import { BoundedMemo } from '../base/bounded-memo.js';
 import { canonicalBase64url } from '../base/base64url.js';
 import { deepFreeze } from '../base/deep-freeze.js';
 import { AuthError } from '../base/errors.js';
+import { parseJsonObject } from '../base/json-object.js';
 
 /**
  * Reading a compact JWS's segments before its signature is checked: the canonical-base64url
  * rule, and the header and payload as JSON objects. verify.ts decides when each runs.
  */
-
-const BYTE_ORDER_MARK = 0xfeff;
 
 /**
  * Where unverified segments are decoded: one buffer, grown to the largest segment seen
@@ -45,17 +44,9 @@ export function decodeSegment(token: string, start: number, end: number, part: '
   if (size > scratch.length) scratch = Buffer.allocUnsafeSlow(size);
   const length = scratch.write(encoded, 0, 'base64url');
   const utf8 = isUtf8(scratch.subarray(0, length));
-  const text = scratch.toString('utf8', 0, length);
-  let value: unknown;
-  try {
-    value = JSON.parse(text.charCodeAt(0) === BYTE_ORDER_MARK ? text.slice(1) : text);
-  } catch {
-    value = undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new AuthError('invalid_token', `the token ${part} is not a JSON object`);
-  }
-  return { object: value as Record<string, unknown>, utf8 };
+  const object = parseJsonObject(scratch.toString('utf8', 0, length));
+  if (object === undefined) throw new AuthError('invalid_token', `the token ${part} is not a JSON object`);
+  return { object, utf8 };
 }
 
 /** A decoded segment. @internal */
